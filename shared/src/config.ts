@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
+const DEV_GATEWAY_SECRET = 'dev-only-gateway-secret-change-me-0123456789';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: z.string().url().optional(),
+    DB_POOL_SIZE: positiveInt(10),
+    DB_CONNECT_TIMEOUT_MS: positiveInt(5000),
+    REDIS_URL: z.string().url().optional(),
+    DATA_DIR: z.string().default('.data'),
+    EMBEDDED_PG_PORT: port(0),
+
+    GATEWAY_HOST: z.string().default('0.0.0.0'),
+    GATEWAY_PORT: port(4000),
+    SUBGRAPH_HOST: z.string().default('127.0.0.1'),
+    MESSAGE_PORT: port(8001),
+    CHANNEL_PORT: port(8002),
+    MESSAGE_URL: z.string().url().optional(),
+    CHANNEL_URL: z.string().url().optional(),
+    SUPERGRAPH_PATH: z.string().default('gateway/supergraph.graphql'),
+    SUBGRAPH_TIMEOUT_MS: positiveInt(5000),
+
+    JWT_SECRET: z.string().min(32).optional(),
+    JWKS_URL: z.string().url().optional(),
+    JWT_ISSUER: z.string().optional(),
+    JWT_AUDIENCE: z.string().optional(),
+    GATEWAY_SECRET: z.string().min(32).optional(),
+
+    ALLOW_INTROSPECTION: bool,
+    CORS_ORIGINS: z.string().default('https://studio.apollographql.com'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    if (!env.JWT_SECRET && !env.JWKS_URL)
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET or JWKS_URL is required in production' });
+    if (!env.GATEWAY_SECRET)
+      ctx.addIssue({ code: 'custom', path: ['GATEWAY_SECRET'], message: 'GATEWAY_SECRET is required in production' });
+  });
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  production: boolean;
+  logLevel: string;
+  /** Unset means the embedded PGlite server is started (run mode 1). */
+  databaseUrl?: string;
+  db: { poolSize: number; connectTimeoutMs: number };
+  /** Unset means the in-process pub/sub is used. */
+  redisUrl?: string;
+  dataDir: string;
+  embeddedPgPort: number;
+  gateway: { host: string; port: number; supergraphPath: string; subgraphTimeoutMs: number; corsOrigins: string[] };
+  subgraphHost: string;
+  subgraphs: { message: { port: number; url: string }; channel: { port: number; url: string } };
+  auth: { jwtSecret?: string; jwksUrl?: string; issuer?: string; audience?: string; gatewaySecret: string };
+  introspection: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment once, reporting every problem together; nothing else reads process.env. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const subgraphUrl = (p: number) => `http://127.0.0.1:${p}/graphql`;
+  return {
+    env: e.NODE_ENV,
+    production,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    db: { poolSize: e.DB_POOL_SIZE, connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS },
+    redisUrl: e.REDIS_URL,
+    dataDir: e.DATA_DIR,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    gateway: {
+      host: e.GATEWAY_HOST,
+      port: e.GATEWAY_PORT,
+      supergraphPath: e.SUPERGRAPH_PATH,
+      subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
+      corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    },
+    subgraphHost: e.SUBGRAPH_HOST,
+    subgraphs: {
+      message: { port: e.MESSAGE_PORT, url: e.MESSAGE_URL ?? subgraphUrl(e.MESSAGE_PORT) },
+      channel: { port: e.CHANNEL_PORT, url: e.CHANNEL_URL ?? subgraphUrl(e.CHANNEL_PORT) },
+    },
+    auth: {
+      jwtSecret: e.JWT_SECRET ?? (e.JWKS_URL ? undefined : DEV_JWT_SECRET),
+      jwksUrl: e.JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      gatewaySecret: e.GATEWAY_SECRET ?? DEV_GATEWAY_SECRET,
+    },
+    introspection: !production || e.ALLOW_INTROSPECTION,
+  };
+}

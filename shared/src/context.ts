@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import { ChannelAccess } from './access';
+import type { Viewer } from './auth';
+import type { PrismaClient } from './generated/prisma/client';
+import type { Logger } from './logger';
+import type { PubSub } from './pubsub';
+
+/** What every service is built from: made once per process in index.ts, or per test. */
+export interface ServiceDeps {
+  prisma: PrismaClient;
+  pubsub: PubSub;
+  logger: Logger;
+}
+
+/** The part of every subgraph's per-operation context that does not depend on the subgraph. */
+export interface BaseContext extends ServiceDeps {
+  requestId: string;
+  viewer: Viewer | null;
+  access: ChannelAccess;
+}
+
+export function createBaseContext(deps: ServiceDeps, viewer: Viewer | null, requestId?: string): BaseContext {
+  const id = requestId ?? randomUUID();
+  return {
+    ...deps,
+    logger: deps.logger.child({ requestId: id }),
+    requestId: id,
+    viewer,
+    access: new ChannelAccess(deps.prisma, viewer),
+  };
+}

@@ -1,0 +1,134 @@
+import { createServer, type Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import express from 'express';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { createForwardedUserVerifier, FORWARDED_USER_HEADER } from './auth';
+import { createBaseContext, type BaseContext, type ServiceDeps } from './context';
+import { formatServiceError } from './format-error';
+import { closeServer, listen } from './http';
+
+export interface SubgraphServerOptions<C extends BaseContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<C>;
+  deps: ServiceDeps;
+  gatewaySecret: string;
+  production: boolean;
+  /** Adds the subgraph's own per-operation state (its DataLoaders) to the base context. */
+  extendContext: (base: BaseContext) => C;
+}
+
+export interface SubgraphServer {
+  readonly name: string;
+  readonly schema: GraphQLSchema;
+  readonly httpServer: Server;
+  /** Resolves to the subgraph's /graphql URL. */
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds (does not start) one subgraph: Apollo Server over HTTP and graphql-ws on the same
+ * `/graphql` path, `/health` and `/ready`. Every operation, over either transport, must carry
+ * the gateway's signed user token; the gateway is the only door.
+ */
+export function createSubgraphServer<C extends BaseContext>(options: SubgraphServerOptions<C>): SubgraphServer {
+  const { deps, name } = options;
+  const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
+  const verifyForwardedUser = createForwardedUserVerifier(options.gatewaySecret);
+  const formatError = formatServiceError(deps.logger, options.production);
+
+  const app = express();
+  const httpServer = createServer(app);
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const wsCleanup = useServer<{ [FORWARDED_USER_HEADER]?: string }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        try {
+          await verifyForwardedUser(ctx.connectionParams?.[FORWARDED_USER_HEADER]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe: async (_ctx, _id, payload) => {
+        try {
+          await verifyForwardedUser(payload.extensions?.[FORWARDED_USER_HEADER] as string | undefined);
+        } catch (err) {
+          return [err as GraphQLError];
+        }
+      },
+      context: async (_ctx, _id, payload) => {
+        const viewer = await verifyForwardedUser(payload.extensions?.[FORWARDED_USER_HEADER] as string | undefined);
+        return options.extendContext(createBaseContext(deps, viewer));
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e, e)),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+    },
+    wsServer,
+  );
+
+  const server = new ApolloServer<C>({
+    schema,
+    csrfPrevention: true,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+    ],
+  });
+
+  app.get('/health', (_req, res) => void res.json({ status: 'ok', service: name }));
+  app.get('/ready', async (_req, res) => {
+    const checks = await Promise.allSettled([deps.prisma.$queryRaw`SELECT 1`, deps.pubsub.ping()]);
+    const [database, pubsub] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'down'));
+    res.status(database === 'ok' && pubsub === 'ok' ? 200 : 503).json({ service: name, database, pubsub });
+  });
+
+  let started: Promise<void> | undefined;
+  return {
+    name,
+    schema,
+    httpServer,
+    async listen(port, host) {
+      started ??= server.start().then(() => {
+        app.use(
+          '/graphql',
+          express.json({ limit: '1mb' }),
+          expressMiddleware(server, {
+            context: async ({ req }) => {
+              const viewer = await verifyForwardedUser(req.headers[FORWARDED_USER_HEADER] as string | undefined).catch(
+                (err: GraphQLError) => {
+                  throw new GraphQLError(err.message, {
+                    extensions: { ...err.extensions, http: { status: 401 } },
+                  });
+                },
+              );
+              return options.extendContext(createBaseContext(deps, viewer, req.headers['x-request-id'] as string | undefined));
+            },
+          }),
+        );
+      });
+      await started;
+      const address = await listen(httpServer, port, host);
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${shownHost}:${address.port}/graphql`;
+    },
+    async close() {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      await Promise.all([server.stop(), closeServer(httpServer)]);
+    },
+  };
+}

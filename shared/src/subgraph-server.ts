@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
@@ -43,7 +43,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const { deps, name } = options;
   const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
   const verifyForwardedUser = createForwardedUserVerifier(options.gatewaySecret);
-  const formatError = formatServiceError(deps.logger, options.production);
+  const formatError = formatServiceError(deps.logger);
 
   const app = express();
   const httpServer = createServer(app);
@@ -86,6 +86,8 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      // Federated traces (ftv1) feed Apollo Studio, which this deployment does not report to.
+      ApolloServerPluginInlineTraceDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
   });

@@ -9,7 +9,7 @@ import {
   type SubgraphServer,
   type Viewer,
 } from '@commons/shared';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './database';
+import { createTestDatabase, TEST_REDIS_URL } from './database';
 
 export const TEST_GATEWAY_SECRET = 'test-gateway-secret-0123456789-abcdefghij';
 
@@ -20,17 +20,32 @@ export interface GraphQLResponse<T = any> {
 }
 
 /** Test deps on real Postgres (a database of the file's own) and real Redis (a prefix of its own). */
-export async function createTestDeps(label: string): Promise<{ deps: ServiceDeps; db: TestDatabase; close(): Promise<void> }> {
+export async function createTestDeps(label: string) {
   const db = await createTestDatabase(label);
-  const logger = createLogger(label, process.env.TEST_LOG_LEVEL ?? 'silent');
-  const prisma = createPrisma({ url: db.url, poolSize: 5, connectTimeoutMs: 5000 });
-  const pubsub = new RedisPubSub({ url: TEST_REDIS_URL, prefix: `test:${randomBytes(4).toString('hex')}:`, logger });
+  const prefix = `test:${randomBytes(4).toString('hex')}:`;
+  const replicas: ServiceDeps[] = [];
+  /** Deps as another process would make them: its own pool and Redis connections, same database and prefix. */
+  const replicaDeps = (): ServiceDeps => {
+    const logger = createLogger(label, process.env.TEST_LOG_LEVEL ?? 'silent');
+    const deps = {
+      prisma: createPrisma({ url: db.url, poolSize: 5, connectTimeoutMs: 5000 }),
+      pubsub: new RedisPubSub({ url: TEST_REDIS_URL, prefix, logger }),
+      logger,
+    };
+    replicas.push(deps);
+    return deps;
+  };
+  const deps = replicaDeps();
   return {
-    deps: { prisma, pubsub, logger },
+    deps,
     db,
+    prefix,
+    replicaDeps,
     async close() {
-      await pubsub.dispose();
-      await prisma.$disconnect();
+      for (const r of replicas) {
+        await r.pubsub.dispose();
+        await r.prisma.$disconnect();
+      }
       await db.drop();
     },
   };

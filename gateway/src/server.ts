@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { ApolloGateway, type SupergraphManager } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import {
+  closeServer,
+  createClientTokenVerifier,
+  createForwardedUserSigner,
+  formatServiceError,
+  listen,
+  type Config,
+  type Logger,
+} from '@commons/shared';
+import cors from 'cors';
+import express, { type ErrorRequestHandler } from 'express';
+import { GraphQLError } from 'graphql';
+import type { GatewayContext } from './context';
+import { createSubgraphFetcher, ForwardingDataSource } from './datasource';
+import { SubscriptionHub } from './subscriptions/hub';
+import { SupergraphPlanner } from './subscriptions/planner';
+import { UpstreamSockets } from './subscriptions/upstream';
+import { createGatewayWsServer } from './subscriptions/ws-server';
+import { fileSupergraph } from './supergraph';
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  /** Where each subgraph named in the supergraph is reached. */
+  subgraphUrls: Record<string, string>;
+  /** SDL or a manager; defaults to the composed file at config.gateway.supergraphPath (watched in development). */
+  supergraph?: string | SupergraphManager;
+}
+
+export interface GatewayServer {
+  readonly httpServer: Server;
+  readonly hub: SubscriptionHub;
+  /** Resolves to the gateway's /graphql URL. */
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = '100kb';
+const MAX_WS_PAYLOAD = 64 * 1024;
+
+/** Builds (does not start) the gateway: HTTP and graphql-ws on /graphql, /health, /ready. */
+export function createGateway({ config, logger, subgraphUrls, supergraph }: GatewayOptions): GatewayServer {
+  const verifyAuthorization = createClientTokenVerifier(config.auth);
+  const signForwardedUser = createForwardedUserSigner(config.auth.gatewaySecret);
+  const formatError = formatServiceError(logger);
+
+  const fetcher = createSubgraphFetcher(config.gateway.subgraphTimeoutMs);
+  const dataSources = Object.fromEntries(
+    Object.entries(subgraphUrls).map(([name, url]) => [name, new ForwardingDataSource({ url, fetcher })]),
+  );
+  const gateway = new ApolloGateway({
+    supergraphSdl:
+      supergraph ??
+      fileSupergraph(path.resolve(config.gateway.supergraphPath), { watch: !config.production, logger }),
+    buildService: ({ name }) => {
+      const dataSource = dataSources[name];
+      if (!dataSource) throw new Error(`The supergraph names subgraph "${name}", which has no configured URL`);
+      return dataSource;
+    },
+    logger,
+  });
+
+  let planner: SupergraphPlanner | undefined;
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    if (planner?.supergraphSdl !== coreSupergraphSdl) planner = new SupergraphPlanner(coreSupergraphSdl);
+  });
+  const currentPlanner = () => {
+    if (!planner) throw new GraphQLError('The gateway is starting', { extensions: { code: 'UNAVAILABLE' } });
+    return planner;
+  };
+
+  const upstream = new UpstreamSockets(subgraphUrls, () => signForwardedUser(null), logger);
+  const hub = new SubscriptionHub({ planner: currentPlanner, upstream, dataSources, signForwardedUser, logger });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.production
+        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+    ],
+  });
+
+  const ws = createGatewayWsServer({
+    httpServer,
+    planner: currentPlanner,
+    hub,
+    verifyAuthorization,
+    signForwardedUser,
+    formatError,
+    logger,
+    maxPayload: MAX_WS_PAYLOAD,
+    executeOperation: async (request, contextValue) => {
+      const response = await apollo.executeOperation(request, { contextValue });
+      if (response.body.kind !== 'single') {
+        return { errors: [new GraphQLError('Incremental delivery is not supported over WebSocket')] };
+      }
+      return response.body.singleResult as never;
+    },
+  });
+
+  app.get('/health', (_req, res) => void res.json({ status: 'ok', service: 'gateway' }));
+  app.get('/ready', async (_req, res) => {
+    const subgraphs = Object.fromEntries(
+      await Promise.all(
+        Object.entries(subgraphUrls).map(async ([name, url]) => {
+          const ok = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(2000) })
+            .then((r) => r.ok)
+            .catch(() => false);
+          return [name, ok ? 'ok' : 'down'] as const;
+        }),
+      ),
+    );
+    const ready = planner !== undefined && Object.values(subgraphs).every((s) => s === 'ok');
+    res.status(ready ? 200 : 503).json({ service: 'gateway', supergraph: planner ? 'ok' : 'loading', subgraphs });
+  });
+
+  const corsOrigins = config.gateway.corsOrigins;
+  const allowOrigin = (origin: string | undefined) =>
+    !origin ||
+    corsOrigins.includes(origin) ||
+    (!config.production && /^https?:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(origin));
+
+  let started: Promise<void> | undefined;
+  return {
+    httpServer,
+    hub,
+    async listen(port, host) {
+      started ??= apollo.start().then(() => {
+        app.use(
+          '/graphql',
+          cors<cors.CorsRequest>({ origin: (origin, cb) => cb(null, allowOrigin(origin)), credentials: true }),
+          express.json({ limit: MAX_BODY }),
+          expressMiddleware(apollo, {
+            context: async ({ req }) => {
+              const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+              const viewer = await verifyAuthorization(req.headers.authorization).catch((err: GraphQLError) => {
+                throw new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status: 401 } } });
+              });
+              return { requestId, viewer, forwardedUser: await signForwardedUser(viewer) };
+            },
+          }),
+        );
+        app.use(jsonErrors);
+      });
+      await started;
+      const address = await listen(httpServer, port, host);
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${shownHost === '0.0.0.0' ? 'localhost' : shownHost}:${address.port}/graphql`;
+    },
+    async close() {
+      hub.close();
+      await ws.close();
+      await upstream.close();
+      await Promise.all([apollo.stop(), closeServer(httpServer)]);
+    },
+  };
+}
+
+/** Body-parser and other HTTP-level failures answer JSON with a code, never an HTML stack page. */
+const jsonErrors: ErrorRequestHandler = (err, _req, res, _next) => {
+  const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+  const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+  const message = status === 413 ? 'The request body is too large' : status < 500 ? 'The request could not be read' : 'Internal server error';
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+};

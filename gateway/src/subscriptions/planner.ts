@@ -1,0 +1,59 @@
+import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
+import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+export interface PlannedOperation {
+  queryPlan: QueryPlan;
+  operationContext: OperationContext;
+}
+
+const PLAN_CACHE_SIZE = 1000;
+
+/**
+ * The supergraph as the gateway's own executor sees it, for the operations that
+ * @apollo/gateway plans but refuses to execute: subscriptions. Built from the same SDL the
+ * gateway loads, and rebuilt when it changes.
+ */
+export class SupergraphPlanner {
+  /** The API schema that clients validate against. */
+  readonly schema: GraphQLSchema;
+  private readonly supergraphSchema: GraphQLSchema;
+  private readonly apiSchema: Schema;
+  private readonly queryPlanner: QueryPlanner;
+  private readonly plans = new Map<string, QueryPlan>();
+
+  constructor(readonly supergraphSdl: string) {
+    const supergraph = Supergraph.build(supergraphSdl);
+    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    this.apiSchema = supergraph.apiSchema();
+    this.schema = this.apiSchema.toGraphQLJSSchema();
+    this.queryPlanner = new QueryPlanner(supergraph);
+  }
+
+  /** Plans an already-validated operation; plans are cached by query text and operation name. */
+  plan(query: string, document: DocumentNode, operationName: string | undefined): PlannedOperation {
+    const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
+    const key = `${operationName ?? ''}\n${query}`;
+    let queryPlan = this.plans.get(key);
+    if (!queryPlan) {
+      queryPlan = this.queryPlanner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+      // Map iteration order is insertion order: dropping the first key evicts the oldest plan.
+      if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value as string);
+      this.plans.set(key, queryPlan);
+    }
+    return { queryPlan, operationContext };
+  }
+
+  execute(
+    queryPlan: QueryPlan,
+    operationContext: OperationContext,
+    serviceMap: ServiceMap,
+    requestContext: GatewayGraphQLRequestContext,
+  ) {
+    return executeQueryPlan(queryPlan, serviceMap, requestContext, operationContext, this.supergraphSchema, this.apiSchema);
+  }
+}

@@ -1,0 +1,53 @@
+// `npm start`: the whole stack in one process. Without DATABASE_URL it serves an embedded
+// Postgres (PGlite) from DATA_DIR; without REDIS_URL it uses an in-process pub/sub.
+import { createLogger, createPrisma, createPubSub, loadConfig, stopOnSignals, type Stoppable } from '@commons/shared';
+import { startEmbeddedPostgres } from '@commons/shared/src/db/embedded';
+import { ensureDatabase, migrate } from '@commons/shared/src/db/migrate';
+import { createGateway } from '@commons/gateway/src/server';
+import { createChannelSubgraph } from '@commons/channel/src/server';
+import { createMessageSubgraph } from '@commons/message/src/server';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger('commons', config.logLevel);
+  const stoppables: Stoppable[] = [];
+
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl) {
+    await ensureDatabase(databaseUrl);
+  } else {
+    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger });
+    databaseUrl = embedded.url;
+    logger.info({ dataDir: config.dataDir }, 'embedded Postgres (PGlite) started');
+    stoppables.push(embedded);
+  }
+  const ran = await migrate(databaseUrl);
+  if (ran.length) logger.info({ ran }, 'migrations applied');
+
+  const prisma = createPrisma({ url: databaseUrl, ...config.db });
+  const pubsub = createPubSub({ redisUrl: config.redisUrl, logger });
+  // Closed after the servers (the list is stopped in reverse order of start).
+  stoppables.unshift({ close: async () => { await pubsub.dispose(); await prisma.$disconnect(); } });
+
+  const options = { gatewaySecret: config.auth.gatewaySecret, production: config.production };
+  const channel = createChannelSubgraph({ prisma, pubsub, logger: logger.child({ service: 'channel' }) }, options);
+  const message = createMessageSubgraph({ prisma, pubsub, logger: logger.child({ service: 'message' }) }, options);
+  const subgraphUrls = {
+    channel: await channel.listen(config.subgraphs.channel.port, config.subgraphHost),
+    message: await message.listen(config.subgraphs.message.port, config.subgraphHost),
+  };
+  stoppables.unshift(channel, message);
+
+  const gateway = createGateway({ config, logger: logger.child({ service: 'gateway' }), subgraphUrls });
+  const url = await gateway.listen(config.gateway.port, config.gateway.host);
+  stoppables.unshift(gateway);
+
+  logger.info({ subgraphs: subgraphUrls, redis: config.redisUrl ? 'redis' : 'in-process' }, 'subgraphs ready');
+  console.log(`\n  Gateway ready at ${url}\n  Open it in a browser for Apollo Sandbox; get a token with: npm run token -- alice "Alice"\n`);
+  stopOnSignals(logger, stoppables);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});

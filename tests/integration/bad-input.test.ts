@@ -1,0 +1,151 @@
+import { FORWARDED_USER_HEADER, signClientToken } from '@commons/shared';
+import { SignJWT } from 'jose';
+import { person, startStack, TEST_JWT_SECRET, type Stack } from '../testkit/stack';
+
+let stack: Stack;
+let alice: Awaited<ReturnType<typeof person>>;
+let channelId: string;
+
+beforeAll(async () => {
+  stack = await startStack('badinput');
+  alice = await person('Alice');
+  const data = await stack.expectData(alice, `mutation { createChannel(input: { name: "general", kind: TEXT }) { id } }`);
+  channelId = data.createChannel.id;
+});
+afterAll(async () => {
+  await stack.closeSockets();
+  await stack.close();
+});
+
+const messageCount = () => stack.deps.prisma.message.count({ where: { channelId } });
+
+describe('tokens', () => {
+  const ME = `{ me { id } }`;
+
+  it('treats a request without a token as anonymous', async () => {
+    expect((await stack.expectData(null, ME)).me).toBeNull();
+    await stack.expectError(null, `{ channels(first: 5) { edges { cursor } } }`, undefined, 'UNAUTHENTICATED');
+  });
+
+  it.each([
+    ['signed with another secret', () => signClientToken('another-secret-that-is-long-enough-0123', { id: 'mallory' })],
+    ['expired', () => signClientToken(TEST_JWT_SECRET, { id: 'late' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 })],
+    ['unsigned (alg none)', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`],
+    ['without a subject', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(TEST_JWT_SECRET))],
+    ['garbage', async () => 'not-a-jwt'],
+  ])('refuses a token %s with UNAUTHENTICATED, never as anonymous', async (_what, make) => {
+    const res = await stack.request({ token: await make() }, ME);
+    expect(res.status).toBe(401);
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('closes a graphql-ws connection whose token is bad with 4403', async () => {
+    const client = stack.connect({ token: 'forged' });
+    const sub = stack.subscribe(client, `subscription($id: ID!) { messageAdded(channelId: $id) { id } }`, { id: channelId });
+    const end = await sub.end();
+    expect((end.error as { code?: number }).code).toBe(4403);
+  });
+});
+
+describe('operations', () => {
+  it('refuses pages over 100 with BAD_USER_INPUT', async () => {
+    await stack.expectError(alice, `{ channels(first: 101) { edges { cursor } } }`, undefined, 'BAD_USER_INPUT');
+    await stack.expectError(alice, `query($id: ID!) { channel(id: $id) { messages(last: 101) { edges { cursor } } } }`, { id: channelId }, 'BAD_USER_INPUT');
+    await stack.expectError(alice, `query($id: ID!) { channel(id: $id) { messages(first: -1) { edges { cursor } } } }`, { id: channelId }, 'BAD_USER_INPUT');
+  });
+
+  it('refuses a cursor it did not make', async () => {
+    await stack.expectError(alice, `query($id: ID!) { channel(id: $id) { messages(first: 5, after: "bogus") { edges { cursor } } } }`, { id: channelId }, 'BAD_USER_INPUT');
+    await stack.expectError(alice, `{ channels(first: 5, after: "eyJ4Ijp0cnVlfQ") { edges { cursor } } }`, undefined, 'BAD_USER_INPUT');
+  });
+
+  it('stores nothing for a bad message and says why', async () => {
+    const before = await messageCount();
+    const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
+    await stack.expectError(alice, SEND, { input: { channelId, body: '' } }, 'BAD_USER_INPUT');
+    await stack.expectError(alice, SEND, { input: { channelId, body: '   \n ' } }, 'BAD_USER_INPUT');
+    await stack.expectError(alice, SEND, { input: { channelId, body: 'x'.repeat(4001) } }, 'BAD_USER_INPUT');
+    await stack.expectError(alice, SEND, { input: { channelId: 'not-a-uuid', body: 'hi' } }, 'NOT_FOUND');
+    await stack.expectError(alice, SEND, { input: { channelId: '00000000-0000-4000-8000-000000000000', body: 'hi' } }, 'NOT_FOUND');
+    await stack.expectError(alice, SEND, { input: { body: 'no channel' } }, 'BAD_USER_INPUT');
+    expect(await messageCount()).toBe(before);
+  });
+
+  it('refuses bad channel input and stores nothing', async () => {
+    const before = await stack.deps.prisma.channel.count();
+    const CREATE = `mutation($input: CreateChannelInput!) { createChannel(input: $input) { id } }`;
+    await stack.expectError(alice, CREATE, { input: { name: '  ', kind: 'TEXT' } }, 'BAD_USER_INPUT');
+    await stack.expectError(alice, CREATE, { input: { name: 'x'.repeat(81), kind: 'TEXT' } }, 'BAD_USER_INPUT');
+    await stack.expectError(alice, CREATE, { input: { name: 'ok', kind: 'PODCAST' } }, 'BAD_USER_INPUT');
+    await stack.expectError(alice, CREATE, { input: { name: 'ok', kind: 'TEXT', topic: 't'.repeat(501) } }, 'BAD_USER_INPUT');
+    expect(await stack.deps.prisma.channel.count()).toBe(before);
+  });
+
+  it('answers unknown ids with null, not an error', async () => {
+    const data = await stack.expectData(alice, `{ a: channel(id: "nope") { id } b: message(id: "nope") { id } c: user(id: "nobody") { id } }`);
+    expect(data).toEqual({ a: null, b: null, c: null });
+  });
+
+  it('answers a query for a field that does not exist with a validation error', async () => {
+    await stack.expectError(alice, `{ me { password } }`, undefined, 'GRAPHQL_VALIDATION_FAILED');
+    await stack.expectError(alice, `{ me { `, undefined, 'GRAPHQL_PARSE_FAILED');
+  });
+});
+
+describe('HTTP', () => {
+  const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    fetch(stack.url, { method: 'POST', headers: { authorization: `Bearer ${alice.token}`, ...headers }, body });
+
+  it('answers malformed JSON with a 400 and a code, and keeps serving', async () => {
+    const res = await post('{"query": ');
+    expect(res.status).toBe(400);
+    const body: any = await res.json();
+    expect(body.errors[0].extensions.code).toBeDefined();
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.js|node_modules/);
+    expect((await stack.expectData(alice, `{ me { id } }`)).me.id).toBe(alice.id);
+  });
+
+  it('refuses a body over 100 KB with 413', async () => {
+    const res = await post(JSON.stringify({ query: `{ me { id } }`, variables: { pad: 'x'.repeat(200_000) } }));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
+  it('blocks CSRF: text/plain POSTs and mutations over GET', async () => {
+    const plain = await post(JSON.stringify({ query: `mutation { createChannel(input: { name: "csrf", kind: TEXT }) { id } }` }), { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(400);
+    const get = await fetch(`${stack.url}?query=${encodeURIComponent('mutation { createChannel(input: { name: "csrf", kind: TEXT }) { id } }')}`, {
+      headers: { authorization: `Bearer ${alice.token}`, 'apollo-require-preflight': 'true' },
+    });
+    expect(get.status).toBe(405);
+    expect(await stack.deps.prisma.channel.count({ where: { name: 'csrf' } })).toBe(0);
+  });
+
+  it('admits Apollo Studio Sandbox by CORS', async () => {
+    const res = await fetch(stack.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://studio.apollographql.com', 'access-control-request-method': 'POST' },
+    });
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://studio.apollographql.com');
+  });
+});
+
+describe('subgraphs reached directly', () => {
+  it('refuse requests without the gateway signature, _entities and _service included', async () => {
+    for (const url of Object.values(stack.subgraphUrls)) {
+      for (const [headers, query] of [
+        [{}, `{ _service { sdl } }`],
+        [{ [FORWARDED_USER_HEADER]: 'forged' }, `{ _service { sdl } }`],
+        [{}, `query { _entities(representations: [{ __typename: "Channel", id: "${channelId}" }]) { __typename } }`],
+        [{ [FORWARDED_USER_HEADER]: await signClientToken(TEST_JWT_SECRET, { id: alice.id }) }, `{ __typename }`],
+      ] as const) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+        const body: any = await res.json();
+        expect(res.status).toBe(401);
+        expect(body.data ?? null).toBeNull();
+        expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      }
+    }
+  });
+});

@@ -1,7 +1,11 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  // Types are checked by `npm run typecheck`; here ts-jest only transpiles, to CommonJS, so the
+  // Prisma client's dynamic import() becomes require() and needs no experimental VM modules.
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false, tsconfig: { module: 'commonjs', moduleResolution: 'node10' } }],
+  },
   // The generated Prisma client imports its siblings as `./x.js`; the sources are `.ts`.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: [

@@ -1,0 +1,94 @@
+import { badInput, conflict, topics, type ServiceDeps } from '@commons/shared';
+import { Prisma, type Message, type PrismaClient } from '@commons/shared/src/generated/prisma/client';
+import type { SendMessageInput } from '../__generated__/resolvers-types';
+import type { MessageContext } from '../context';
+import { toMessageEvent } from './messageRow';
+
+export const MAX_BODY_LENGTH = 4000;
+export const MAX_CLIENT_ID_LENGTH = 64;
+
+export interface NewMessage {
+  channelId: string;
+  authorId: string;
+  body: string;
+  clientId?: string | null;
+  replyToId?: string | null;
+}
+
+/**
+ * Sends a message as the viewer: members only, not in an archived channel. The same
+ * (author, clientId) twice returns the first message and publishes nothing.
+ */
+export async function sendMessage(ctx: MessageContext, input: SendMessageInput): Promise<Message> {
+  const viewer = ctx.access.requireViewer();
+  const { channel } = await ctx.access.requireMember(input.channelId);
+  const body = validateBody(input.body);
+  const clientId = validateClientId(input.clientId);
+
+  // A retry of a send that succeeded returns the original, whatever happened to the channel since.
+  if (clientId) {
+    const existing = await findByClientId(ctx.prisma, viewer.id, clientId);
+    if (existing) return existing;
+  }
+  if (channel.archivedAt) throw conflict('This channel is archived');
+  if (input.replyToId != null) {
+    const parent = await ctx.loaders.messageById.load(input.replyToId);
+    if (!parent || parent.channelId !== channel.id) throw badInput('replyToId must be a message in this channel', 'replyToId');
+  }
+
+  let message: Message;
+  try {
+    message = await insertMessage(ctx.prisma, { channelId: channel.id, authorId: viewer.id, body, clientId, replyToId: input.replyToId });
+  } catch (err) {
+    // A concurrent send with the same clientId won the race: answer with its message.
+    const winner = clientId && isUniqueViolation(err) ? await findByClientId(ctx.prisma, viewer.id, clientId) : null;
+    if (winner) return winner;
+    throw err;
+  }
+  await publishMessageAdded(ctx, message);
+  return message;
+}
+
+/**
+ * Stores a message with the channel's next `seq`, in one transaction. The counter upsert
+ * holds the counter row's lock until commit, so per channel `seq` order is commit order and
+ * has no holes (a rolled-back send rolls its increment back too): replay can never skip one.
+ */
+export function insertMessage(prisma: PrismaClient, message: NewMessage): Promise<Message> {
+  return prisma.$transaction(async (tx) => {
+    const [{ last_seq: seq }] = await tx.$queryRaw<Array<{ last_seq: bigint }>>`
+      INSERT INTO channel_message_counters (channel_id, last_seq) VALUES (${message.channelId}::uuid, 1)
+      ON CONFLICT (channel_id) DO UPDATE SET last_seq = channel_message_counters.last_seq + 1
+      RETURNING last_seq`;
+    return tx.message.create({ data: { ...message, seq } });
+  });
+}
+
+/** Runs after commit: a stored message is never reported as failed because Redis hiccupped. */
+export async function publishMessageAdded(deps: Pick<ServiceDeps, 'pubsub' | 'logger'>, message: Message): Promise<void> {
+  try {
+    await deps.pubsub.publish(topics.messageAdded(message.channelId), toMessageEvent(message));
+  } catch (err) {
+    deps.logger.error({ err, messageId: message.id }, 'could not publish messageAdded');
+  }
+}
+
+function validateBody(body: string): string {
+  if (body.trim().length === 0) throw badInput('A message needs some text', 'body');
+  // Code points, not UTF-16 units: an emoji counts as one character, as users see it.
+  if ([...body].length > MAX_BODY_LENGTH) throw badInput(`A message is at most ${MAX_BODY_LENGTH} characters`, 'body');
+  return body;
+}
+
+function validateClientId(clientId: string | null | undefined): string | null {
+  if (clientId == null) return null;
+  if (clientId.length < 1 || clientId.length > MAX_CLIENT_ID_LENGTH) {
+    throw badInput(`clientId must be 1..${MAX_CLIENT_ID_LENGTH} characters`, 'clientId');
+  }
+  return clientId;
+}
+
+const findByClientId = (prisma: PrismaClient, authorId: string, clientId: string) =>
+  prisma.message.findUnique({ where: { authorId_clientId: { authorId, clientId } } });
+
+const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';

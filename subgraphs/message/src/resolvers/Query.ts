@@ -1,0 +1,9 @@
+import type { QueryResolvers } from '../__generated__/resolvers-types';
+
+export const Query: QueryResolvers = {
+  async message(_root, { id }, ctx) {
+    ctx.access.requireViewer();
+    const message = await ctx.loaders.messageById.load(id);
+    return message && (await ctx.access.canRead(message.channelId)) ? message : null;
+  },
+};

@@ -91,6 +91,8 @@ export function createGateway({ config, logger, subgraphUrls, supergraph }: Gate
     gateway,
     introspection: config.introspection,
     csrfPrevention: true,
+    // Shutdown is ours (stopOnSignals): Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError,
     plugins: [

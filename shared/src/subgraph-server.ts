@@ -80,6 +80,8 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const server = new ApolloServer<C>({
     schema,
     csrfPrevention: true,
+    // Shutdown is ours (stopOnSignals): Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError,

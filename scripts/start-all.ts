@@ -4,8 +4,8 @@ import { createLogger, createPrisma, createPubSub, loadConfig, stopOnSignals, ty
 import { startEmbeddedPostgres } from '@commons/shared/src/db/embedded';
 import { ensureDatabase, migrate } from '@commons/shared/src/db/migrate';
 import { createGateway } from '@commons/gateway/src/server';
-import { createChannelSubgraph } from '@commons/channel/src/server';
-import { createMessageSubgraph } from '@commons/message/src/server';
+import { SUBGRAPH_NAMES } from '@commons/gateway/src/subgraphs';
+import { SUBGRAPH_FACTORIES } from '../subgraphs';
 
 async function main() {
   const config = loadConfig();
@@ -30,13 +30,12 @@ async function main() {
   stoppables.unshift({ close: async () => { await pubsub.dispose(); await prisma.$disconnect(); } });
 
   const options = { gatewaySecret: config.auth.gatewaySecret, production: config.production };
-  const channel = createChannelSubgraph({ prisma, pubsub, logger: logger.child({ service: 'channel' }) }, options);
-  const message = createMessageSubgraph({ prisma, pubsub, logger: logger.child({ service: 'message' }) }, options);
-  const subgraphUrls = {
-    channel: await channel.listen(config.subgraphs.channel.port, config.subgraphHost),
-    message: await message.listen(config.subgraphs.message.port, config.subgraphHost),
-  };
-  stoppables.unshift(channel, message);
+  const subgraphUrls: Record<string, string> = {};
+  for (const name of SUBGRAPH_NAMES) {
+    const subgraph = SUBGRAPH_FACTORIES[name]({ prisma, pubsub, logger: logger.child({ service: name }) }, options);
+    subgraphUrls[name] = await subgraph.listen(config.subgraphs[name].port, config.subgraphHost);
+    stoppables.unshift(subgraph);
+  }
 
   const gateway = createGateway({ config, logger: logger.child({ service: 'gateway' }), subgraphUrls });
   const url = await gateway.listen(config.gateway.port, config.gateway.host);

@@ -67,7 +67,7 @@ describe('migrations', () => {
   });
 
   it('drift check: notices schema.prisma changed without a migration', async () => {
-    let changed = edit(datamodel, '  body      String\n', '  body      String\n  pinned    Boolean @default(false)\n');
+    let changed = edit(datamodel, '  seq        BigInt\n', '  seq        BigInt\n  pinned     Boolean @default(false)\n');
     changed = edit(changed, '  @@index([handle])\n', '');
     changed = edit(changed, '@relation(fields: [userId], references: [id], onDelete: Cascade)', '@relation(fields: [userId], references: [id])');
     expect((await findSchemaDrift(db.url, changed)).sort()).toEqual([

@@ -3,7 +3,10 @@ import path from 'node:path';
 import type { Config } from '@commons/shared';
 
 /** The subgraphs in the composition: each one's schema file and where the gateway reaches it. */
-export const SUBGRAPH_NAMES = ['channel', 'message'] as const;
+export const SUBGRAPH_NAMES = [
+  'channel',
+  'message',
+] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -17,5 +20,5 @@ export function readSubgraphSdl(name: SubgraphName): string {
 }
 
 export function subgraphUrlsFromConfig(config: Config): Record<SubgraphName, string> {
-  return { channel: config.subgraphs.channel.url, message: config.subgraphs.message.url };
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, config.subgraphs[name].url])) as Record<SubgraphName, string>;
 }

@@ -27,8 +27,12 @@ const schema = z
     SUBGRAPH_HOST: z.string().default('127.0.0.1'),
     MESSAGE_PORT: port(8001),
     CHANNEL_PORT: port(8002),
+    VOICE_PORT: port(8003),
+    BOARD_PORT: port(8004),
     MESSAGE_URL: z.string().url().optional(),
     CHANNEL_URL: z.string().url().optional(),
+    VOICE_URL: z.string().url().optional(),
+    BOARD_URL: z.string().url().optional(),
     SUPERGRAPH_PATH: z.string().default('gateway/supergraph.graphql'),
     SUBGRAPH_TIMEOUT_MS: positiveInt(5000),
 
@@ -64,7 +68,7 @@ export interface Config {
   embeddedPgPort: number;
   gateway: { host: string; port: number; supergraphPath: string; subgraphTimeoutMs: number; corsOrigins: string[] };
   subgraphHost: string;
-  subgraphs: { message: { port: number; url: string }; channel: { port: number; url: string } };
+  subgraphs: Record<'message' | 'channel' | 'voice' | 'board', { port: number; url: string }>;
   auth: { jwtSecret?: string; jwksUrl?: string; issuer?: string; audience?: string; gatewaySecret: string };
   introspection: boolean;
 }
@@ -105,6 +109,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     subgraphs: {
       message: { port: e.MESSAGE_PORT, url: e.MESSAGE_URL ?? subgraphUrl(e.MESSAGE_PORT) },
       channel: { port: e.CHANNEL_PORT, url: e.CHANNEL_URL ?? subgraphUrl(e.CHANNEL_PORT) },
+      voice: { port: e.VOICE_PORT, url: e.VOICE_URL ?? subgraphUrl(e.VOICE_PORT) },
+      board: { port: e.BOARD_PORT, url: e.BOARD_URL ?? subgraphUrl(e.BOARD_PORT) },
     },
     auth: {
       jwtSecret: e.JWT_SECRET ?? (e.JWKS_URL ? undefined : DEV_JWT_SECRET),

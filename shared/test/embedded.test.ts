@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -5,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
-import { migrate } from '../src/db/migrate';
+import { migrate, MIGRATIONS_DIR } from '../src/db/migrate';
 import { createPrisma } from '../src/prisma';
 
 // The first start runs initdb inside WASM: seconds, not milliseconds.
@@ -60,6 +61,9 @@ async function startServer(dataDir: string, port?: number): Promise<Running> {
   };
 }
 
+const migrationNames = () =>
+  readdirSync(MIGRATIONS_DIR, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+
 describe('embedded Postgres (PGlite over the wire protocol)', () => {
   let dataDir: string;
 
@@ -90,7 +94,8 @@ describe('embedded Postgres (PGlite over the wire protocol)', () => {
     await client.end();
     expect(rows[0].version).toMatch(/PGlite/);
 
-    expect(await migrate(first.url)).toEqual(['20261127120000_init']);
+    // Every migration in the folder, in order, on the first start.
+    expect(await migrate(first.url)).toEqual(migrationNames());
 
     const prisma = createPrisma({ url: first.url, poolSize: 10, connectTimeoutMs: 5000 });
     try {

@@ -158,7 +158,8 @@ export async function expectedSchema(datamodel: string): Promise<SchemaSnapshot>
       }
       table.columns[field.dbName ?? field.name] = {
         type: columnType(field, dmmf.enums),
-        nullable: !field.isRequired,
+        // Prisma Migrate writes scalar lists (`String[]`) as nullable arrays.
+        nullable: field.isList || !field.isRequired,
         default: defaultFromField(field),
       };
     }

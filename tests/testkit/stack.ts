@@ -1,10 +1,9 @@
 import { composeSupergraph } from '@commons/gateway/src/compose';
 import { createGateway, type GatewayServer } from '@commons/gateway/src/server';
-import { createChannelSubgraph } from '@commons/channel/src/server';
-import { createMessageSubgraph } from '@commons/message/src/server';
-import { createLogger, loadConfig, signClientToken, type ServiceDeps, type SubgraphServer, type Viewer } from '@commons/shared';
+import { createLogger, loadConfig, signClientToken, type SubgraphServer, type Viewer } from '@commons/shared';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { SUBGRAPH_FACTORIES, type SubgraphFactory } from '../../subgraphs';
 import { createTestDeps, TEST_GATEWAY_SECRET, type GraphQLResponse } from './subgraph';
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789-abcdefghijklmnop';
@@ -12,8 +11,7 @@ export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789-abcdefghijklmnop';
 let composed: string | undefined;
 const supergraphSdl = () => (composed ??= composeSupergraph());
 
-type SubgraphFactory = (deps: ServiceDeps, options: { gatewaySecret: string; production: boolean }) => SubgraphServer;
-const FACTORIES: Record<string, SubgraphFactory> = { channel: createChannelSubgraph, message: createMessageSubgraph };
+const FACTORIES: Record<string, SubgraphFactory> = SUBGRAPH_FACTORIES;
 
 export interface StackOptions {
   /** Extra environment for the gateway's config (e.g. SUBGRAPH_TIMEOUT_MS). */

@@ -12,13 +12,15 @@ export interface MessageEvent {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  pinnedAt: string | null;
+  pinnedById: string | null;
 }
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const asDate = (value: Date | string | null) => (value === null || value instanceof Date ? value : new Date(value));
 
 export function toMessageEvent(row: Message): MessageEvent {
-  return { ...row, seq: row.seq.toString(), createdAt: row.createdAt.toISOString(), editedAt: iso(row.editedAt), deletedAt: iso(row.deletedAt) };
+  return { ...row, seq: row.seq.toString(), createdAt: row.createdAt.toISOString(), editedAt: iso(row.editedAt), deletedAt: iso(row.deletedAt), pinnedAt: iso(row.pinnedAt) };
 }
 
 /** Back to the Prisma row shape the resolvers are typed for; rows pass through unchanged. */
@@ -34,5 +36,7 @@ export function toMessageRow(message: Message | MessageEvent): Message {
     createdAt: asDate(message.createdAt) as Date,
     editedAt: asDate(message.editedAt),
     deletedAt: asDate(message.deletedAt),
+    pinnedAt: asDate(message.pinnedAt),
+    pinnedById: message.pinnedById,
   };
 }

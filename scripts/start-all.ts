@@ -1,6 +1,6 @@
 // `npm start`: the whole stack in one process. Without DATABASE_URL it serves an embedded
 // Postgres (PGlite) from DATA_DIR; without REDIS_URL it uses an in-process pub/sub.
-import { createLogger, createPrisma, createPubSub, loadConfig, stopOnSignals, type Stoppable } from '@commons/shared';
+import { createLogger, createPrisma, createPubSub, createRedis, loadConfig, stopOnSignals, type Stoppable } from '@commons/shared';
 import { startEmbeddedPostgres } from '@commons/shared/src/db/embedded';
 import { ensureDatabase, migrate } from '@commons/shared/src/db/migrate';
 import { createGateway } from '@commons/gateway/src/server';
@@ -26,13 +26,20 @@ async function main() {
 
   const prisma = createPrisma({ url: databaseUrl, ...config.db });
   const pubsub = createPubSub({ redisUrl: config.redisUrl, logger });
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : null;
   // Closed after the servers (the list is stopped in reverse order of start).
-  stoppables.unshift({ close: async () => { await pubsub.dispose(); await prisma.$disconnect(); } });
+  stoppables.unshift({
+    close: async () => {
+      await pubsub.dispose();
+      await redis?.quit().catch(() => {});
+      await prisma.$disconnect();
+    },
+  });
 
   const options = { gatewaySecret: config.auth.gatewaySecret, production: config.production };
   const subgraphUrls: Record<string, string> = {};
   for (const name of SUBGRAPH_NAMES) {
-    const subgraph = SUBGRAPH_FACTORIES[name]({ prisma, pubsub, logger: logger.child({ service: name }) }, options);
+    const subgraph = SUBGRAPH_FACTORIES[name]({ prisma, pubsub, redis, logger: logger.child({ service: name }) }, options);
     subgraphUrls[name] = await subgraph.listen(config.subgraphs[name].port, config.subgraphHost);
     stoppables.unshift(subgraph);
   }

@@ -4,11 +4,14 @@ import type { Viewer } from './auth';
 import type { PrismaClient } from './generated/prisma/client';
 import type { Logger } from './logger';
 import type { PubSub } from './pubsub';
+import type { Redis } from './redis';
 
 /** What every service is built from: made once per process in index.ts, or per test. */
 export interface ServiceDeps {
   prisma: PrismaClient;
   pubsub: PubSub;
+  /** Commands (caches, rate limits); null in embedded mode, where in-memory stand-ins are used. */
+  redis: Redis | null;
   logger: Logger;
 }
 

@@ -10,5 +10,7 @@ export * from './logger';
 export * from './pagination';
 export * from './prisma';
 export * from './pubsub';
+export * from './rate-limit';
+export * from './redis';
 export * from './subgraph-server';
 export * from './service-main';

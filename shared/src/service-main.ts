@@ -3,6 +3,7 @@ import type { ServiceDeps } from './context';
 import { createLogger, type Logger } from './logger';
 import { createPrisma } from './prisma';
 import { createPubSub } from './pubsub';
+import { createRedis } from './redis';
 
 export interface Stoppable {
   close(): Promise<void>;
@@ -46,11 +47,13 @@ export function createServiceDeps(service: string): { config: Config; deps: Serv
   if (!config.redisUrl) logger.warn('REDIS_URL is not set: live events will not cross processes');
   const prisma = createPrisma({ url: config.databaseUrl, ...config.db });
   const pubsub = createPubSub({ redisUrl: config.redisUrl, logger });
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger, service) : null;
   return {
     config,
-    deps: { prisma, pubsub, logger },
+    deps: { prisma, pubsub, redis, logger },
     close: async () => {
       await pubsub.dispose();
+      await redis?.quit().catch(() => {});
       await prisma.$disconnect();
     },
   };

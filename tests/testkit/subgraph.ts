@@ -9,6 +9,7 @@ import {
   type SubgraphServer,
   type Viewer,
 } from '@commons/shared';
+import Redis from 'ioredis';
 import { createTestDatabase, TEST_REDIS_URL } from './database';
 
 export const TEST_GATEWAY_SECRET = 'test-gateway-secret-0123456789-abcdefghij';
@@ -30,6 +31,8 @@ export async function createTestDeps(label: string) {
     const deps = {
       prisma: createPrisma({ url: db.url, poolSize: 5, connectTimeoutMs: 5000 }),
       pubsub: new RedisPubSub({ url: TEST_REDIS_URL, prefix, logger }),
+      // Keys under the file's own prefix, so test files never share caches or limits.
+      redis: new Redis(TEST_REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: 1 }),
       logger,
     };
     replicas.push(deps);
@@ -44,6 +47,7 @@ export async function createTestDeps(label: string) {
     async close() {
       for (const r of replicas) {
         await r.pubsub.dispose();
+        await r.redis?.quit();
         await r.prisma.$disconnect();
       }
       await db.drop();

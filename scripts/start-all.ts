@@ -36,7 +36,7 @@ async function main() {
     },
   });
 
-  const options = { gatewaySecret: config.auth.gatewaySecret, production: config.production };
+  const options = { gatewaySecret: config.auth.gatewaySecret, production: config.production, config };
   const subgraphUrls: Record<string, string> = {};
   for (const name of SUBGRAPH_NAMES) {
     const subgraph = SUBGRAPH_FACTORIES[name]({ prisma, pubsub, redis, logger: logger.child({ service: name }) }, options);
@@ -44,7 +44,7 @@ async function main() {
     stoppables.unshift(subgraph);
   }
 
-  const gateway = createGateway({ config, logger: logger.child({ service: 'gateway' }), subgraphUrls });
+  const gateway = createGateway({ config, logger: logger.child({ service: 'gateway' }), subgraphUrls, redis });
   const url = await gateway.listen(config.gateway.port, config.gateway.host);
   stoppables.unshift(gateway);
 

@@ -17,6 +17,7 @@ import {
   listen,
   type Config,
   type Logger,
+  type Redis,
 } from '@commons/shared';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
@@ -27,6 +28,8 @@ import { SubscriptionHub } from './subscriptions/hub';
 import { SupergraphPlanner } from './subscriptions/planner';
 import { UpstreamSockets } from './subscriptions/upstream';
 import { createGatewayWsServer } from './subscriptions/ws-server';
+import { createOperationLimits } from './limits';
+import { loadManifest, persistedQueries } from './persisted-queries';
 import { fileSupergraph } from './supergraph';
 
 export interface GatewayOptions {
@@ -36,6 +39,8 @@ export interface GatewayOptions {
   subgraphUrls: Record<string, string>;
   /** SDL or a manager; defaults to the composed file at config.gateway.supergraphPath (watched in development). */
   supergraph?: string | SupergraphManager;
+  /** Shares persisted queries between replicas; null keeps them in memory. */
+  redis?: Redis | null;
 }
 
 export interface GatewayServer {
@@ -50,10 +55,15 @@ const MAX_BODY = '100kb';
 const MAX_WS_PAYLOAD = 64 * 1024;
 
 /** Builds (does not start) the gateway: HTTP and graphql-ws on /graphql, /health, /ready. */
-export function createGateway({ config, logger, subgraphUrls, supergraph }: GatewayOptions): GatewayServer {
+export function createGateway({ config, logger, subgraphUrls, supergraph, redis = null }: GatewayOptions): GatewayServer {
   const verifyAuthorization = createClientTokenVerifier(config.auth);
   const signForwardedUser = createForwardedUserSigner(config.auth.gatewaySecret);
   const formatError = formatServiceError(logger);
+  const limits = createOperationLimits(config);
+  const persisted = persistedQueries({
+    redis,
+    allowList: config.persistedQueriesOnly ? loadManifest(config.persistedQueriesManifest!) : undefined,
+  });
 
   const fetcher = createSubgraphFetcher(config.gateway.subgraphTimeoutMs);
   const dataSources = Object.fromEntries(
@@ -91,11 +101,17 @@ export function createGateway({ config, logger, subgraphUrls, supergraph }: Gate
     gateway,
     introspection: config.introspection,
     csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    validationRules: limits.apollo.validationRules,
+    parseOptions: limits.parseOptions,
+    persistedQueries: { cache: persisted.cache },
     // Shutdown is ours (stopOnSignals): Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError,
     plugins: [
+      ...limits.apollo.plugins,
+      ...(persisted.plugin ? [persisted.plugin] : []),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
@@ -112,6 +128,12 @@ export function createGateway({ config, logger, subgraphUrls, supergraph }: Gate
     formatError,
     logger,
     maxPayload: MAX_WS_PAYLOAD,
+    checkOperation: (schema, query) =>
+      persisted.allows(query)
+        ? limits.checkOperation(schema, query)
+        : { errors: [new GraphQLError('Only registered operations run on this server', { extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } })] },
+    maxSocketsPerUser: config.limits.maxSocketsPerUser,
+    maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
     executeOperation: async (request, contextValue) => {
       const response = await apollo.executeOperation(request, { contextValue });
       if (response.body.kind !== 'single') {

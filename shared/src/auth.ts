@@ -8,6 +8,8 @@ export interface Viewer {
   name?: string;
   /** From the `preferred_username` claim; seeds the handle on first sight. */
   handle?: string;
+  /** When the client's token expires (ms since the epoch): long-lived sockets close then. */
+  expiresAt?: number;
 }
 
 /** The header in which the gateway forwards the verified caller to subgraphs. */
@@ -21,7 +23,12 @@ const viewerFromClaims = (claims: JWTPayload): Viewer => {
     throw unauthenticated('The token has no usable subject');
   }
   const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
-  return { id: claims.sub, name: str(claims.name), handle: str(claims.preferred_username) };
+  return {
+    id: claims.sub,
+    name: str(claims.name),
+    handle: str(claims.preferred_username),
+    expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined,
+  };
 };
 
 export interface ClientTokenOptions {

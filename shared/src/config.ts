@@ -9,6 +9,7 @@ const bool = z
   .transform((v) => v === 'true' || v === '1');
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
 
 const schema = z
   .object({
@@ -43,9 +44,38 @@ const schema = z
     GATEWAY_SECRET: z.string().min(32).optional(),
 
     ALLOW_INTROSPECTION: bool,
+    MAX_DEPTH: positiveInt(12),
+    MAX_ALIASES: positiveInt(15),
+    MAX_TOKENS: positiveInt(3000),
+    MAX_DIRECTIVES: positiveInt(20),
+    MAX_COST: positiveInt(5000),
+    MAX_SOCKETS_PER_USER: positiveInt(10),
+    MAX_SUBSCRIPTIONS_PER_USER: positiveInt(100),
+    PERSISTED_QUERIES_ONLY: bool,
+    PERSISTED_QUERIES_MANIFEST: z.string().optional(),
     CORS_ORIGINS: z.string().default('https://studio.apollographql.com'),
+
+    STUN_URLS: z.string().default('stun:stun.l.google.com:19302'),
+    TURN_URLS: z.string().optional(),
+    TURN_SECRET: z.string().optional(),
+    TURN_TTL_S: positiveInt(86400),
+    LIVEKIT_URL: z.string().url().optional(),
+    LIVEKIT_API_KEY: z.string().optional(),
+    LIVEKIT_API_SECRET: z.string().optional(),
+    LIVEKIT_TOKEN_TTL_S: positiveInt(600),
+    VOICE_HEARTBEAT_TIMEOUT_MS: positiveInt(30000),
+    VOICE_SWEEP_INTERVAL_MS: positiveInt(5000),
+    VOICE_SIGNAL_BURST: positiveInt(60),
+    VOICE_SIGNAL_PER_SECOND: positiveInt(20),
   })
   .superRefine((env, ctx) => {
+    if (env.PERSISTED_QUERIES_ONLY && !env.PERSISTED_QUERIES_MANIFEST)
+      ctx.addIssue({ code: 'custom', path: ['PERSISTED_QUERIES_MANIFEST'], message: 'the allow-list mode needs the manifest of registered operations' });
+    if (Boolean(env.TURN_URLS) !== Boolean(env.TURN_SECRET))
+      ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'TURN_URLS and TURN_SECRET go together' });
+    const livekit = [env.LIVEKIT_URL, env.LIVEKIT_API_KEY, env.LIVEKIT_API_SECRET].filter(Boolean).length;
+    if (livekit !== 0 && livekit !== 3)
+      ctx.addIssue({ code: 'custom', path: ['LIVEKIT_URL'], message: 'LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET go together' });
     if (env.NODE_ENV !== 'production') return;
     if (!env.JWT_SECRET && !env.JWKS_URL)
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET or JWKS_URL is required in production' });
@@ -54,6 +84,21 @@ const schema = z
   });
 
 export type Env = z.input<typeof schema>;
+
+/** The voice subgraph's settings: ICE servers, the media server, presence and signalling limits. */
+export interface VoiceConfig {
+  stunUrls: string[];
+  /** TURN with time-limited credentials (coturn `use-auth-secret`); unset means STUN only. */
+  turn?: { urls: string[]; secret: string; ttlS: number };
+  /** The LiveKit server media tokens are minted for; unset means `mediaToken` is null. */
+  livekit?: { url: string; apiKey: string; apiSecret: string; tokenTtlS: number };
+  /** A participant without a heartbeat for this long is removed (LEFT). */
+  heartbeatTimeoutMs: number;
+  /** How often each voice replica looks for participants to remove. */
+  sweepIntervalMs: number;
+  /** Signals per participant: a burst, refilled at `perSecond`. */
+  signalRateLimit: { burst: number; perSecond: number };
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -71,6 +116,21 @@ export interface Config {
   subgraphs: Record<'message' | 'channel' | 'voice' | 'board', { port: number; url: string }>;
   auth: { jwtSecret?: string; jwksUrl?: string; issuer?: string; audience?: string; gatewaySecret: string };
   introspection: boolean;
+  voice: VoiceConfig;
+  /** Operation limits at the gateway, for HTTP and graphql-ws alike. */
+  limits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxCost: number;
+    maxSocketsPerUser: number;
+    maxSubscriptionsPerUser: number;
+  };
+  /** Run only operations registered as persisted queries (the allow-list mode). */
+  persistedQueriesOnly: boolean;
+  /** The registered operations (an Apollo persisted-query manifest), for the allow-list mode. */
+  persistedQueriesManifest?: string;
 }
 
 export class ConfigError extends Error {
@@ -120,5 +180,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       gatewaySecret: e.GATEWAY_SECRET ?? DEV_GATEWAY_SECRET,
     },
     introspection: !production || e.ALLOW_INTROSPECTION,
+    voice: {
+      stunUrls: list(e.STUN_URLS),
+      turn: e.TURN_URLS && e.TURN_SECRET ? { urls: list(e.TURN_URLS), secret: e.TURN_SECRET, ttlS: e.TURN_TTL_S } : undefined,
+      livekit:
+        e.LIVEKIT_URL && e.LIVEKIT_API_KEY && e.LIVEKIT_API_SECRET
+          ? { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, tokenTtlS: e.LIVEKIT_TOKEN_TTL_S }
+          : undefined,
+      heartbeatTimeoutMs: e.VOICE_HEARTBEAT_TIMEOUT_MS,
+      sweepIntervalMs: e.VOICE_SWEEP_INTERVAL_MS,
+      signalRateLimit: { burst: e.VOICE_SIGNAL_BURST, perSecond: e.VOICE_SIGNAL_PER_SECOND },
+    },
+    limits: {
+      maxDepth: e.MAX_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxTokens: e.MAX_TOKENS,
+      maxDirectives: e.MAX_DIRECTIVES,
+      maxCost: e.MAX_COST,
+      maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+      maxSubscriptionsPerUser: e.MAX_SUBSCRIPTIONS_PER_USER,
+    },
+    persistedQueriesOnly: e.PERSISTED_QUERIES_ONLY,
+    persistedQueriesManifest: e.PERSISTED_QUERIES_MANIFEST,
   };
 }

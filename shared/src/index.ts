@@ -14,3 +14,4 @@ export * from './rate-limit';
 export * from './redis';
 export * from './subgraph-server';
 export * from './service-main';
+export * from './live-access';

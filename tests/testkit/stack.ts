@@ -14,7 +14,7 @@ const supergraphSdl = () => (composed ??= composeSupergraph());
 const FACTORIES: Record<string, SubgraphFactory> = SUBGRAPH_FACTORIES;
 
 export interface StackOptions {
-  /** Extra environment for the gateway's config (e.g. SUBGRAPH_TIMEOUT_MS). */
+  /** Extra environment for the gateway's and the subgraphs' config (e.g. SUBGRAPH_TIMEOUT_MS, VOICE_HEARTBEAT_TIMEOUT_MS). */
   env?: Record<string, string>;
 }
 
@@ -24,10 +24,16 @@ export interface StackOptions {
  */
 export async function startStack(label: string, options: StackOptions = {}) {
   const { deps, db, replicaDeps, close: closeDeps } = await createTestDeps(label);
+  // The subgraphs see the same environment as the gateway (e.g. a short VOICE_HEARTBEAT_TIMEOUT_MS).
+  const subgraphOptions = {
+    gatewaySecret: TEST_GATEWAY_SECRET,
+    production: false,
+    config: loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, GATEWAY_SECRET: TEST_GATEWAY_SECRET, LOG_LEVEL: 'silent', ...options.env }),
+  };
   const subgraphs: Record<string, SubgraphServer> = {};
   const subgraphUrls: Record<string, string> = {};
   for (const [name, create] of Object.entries(FACTORIES)) {
-    subgraphs[name] = create(deps, { gatewaySecret: TEST_GATEWAY_SECRET, production: false });
+    subgraphs[name] = create(deps, subgraphOptions);
     subgraphUrls[name] = await subgraphs[name].listen(0, '127.0.0.1');
   }
   const gateways: GatewayServer[] = [];
@@ -42,7 +48,7 @@ export async function startStack(label: string, options: StackOptions = {}) {
       ...env,
     });
     const logger = createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent');
-    const gateway = createGateway({ config, logger, subgraphUrls: urls, supergraph: supergraphSdl() });
+    const gateway = createGateway({ config, logger, subgraphUrls: urls, supergraph: supergraphSdl(), redis: deps.redis });
     gateways.push(gateway);
     const url = await gateway.listen(0, '127.0.0.1');
     return { gateway, url, client: gatewayClient(url) };
@@ -63,7 +69,7 @@ export async function startStack(label: string, options: StackOptions = {}) {
      * another process would have), and a second gateway in front of it and the other subgraphs.
      */
     async startReplica(name: string) {
-      const replica = FACTORIES[name](replicaDeps(), { gatewaySecret: TEST_GATEWAY_SECRET, production: false });
+      const replica = FACTORIES[name](replicaDeps(), subgraphOptions);
       replicas.push(replica);
       const url = await replica.listen(0, '127.0.0.1');
       return { replica, ...(await startGateway({}, { ...subgraphUrls, [name]: url })) };
@@ -71,7 +77,7 @@ export async function startStack(label: string, options: StackOptions = {}) {
     /** Stops a subgraph and starts a new one on the same port, as a process restart would. */
     async restartSubgraph(name: string) {
       await subgraphs[name].close();
-      subgraphs[name] = FACTORIES[name](deps, { gatewaySecret: TEST_GATEWAY_SECRET, production: false });
+      subgraphs[name] = FACTORIES[name](deps, subgraphOptions);
       await subgraphs[name].listen(Number(new URL(subgraphUrls[name]).port), '127.0.0.1');
     },
     async close() {

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { Logger, Viewer } from '@commons/shared';
+import { ErrorCode, type Logger, type Viewer } from '@commons/shared';
 import {
   getOperationAST,
   GraphQLError,
-  parse,
-  validate,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLFormattedError,
+  type GraphQLSchema,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext } from '../context';
@@ -24,6 +24,8 @@ export interface GatewayWsOptions {
   hub: SubscriptionHub;
   verifyAuthorization: (header: string | undefined | null) => Promise<Viewer | null>;
   signForwardedUser: (viewer: Viewer | null) => Promise<string>;
+  /** Parses and validates with the same limits as HTTP (graphql-ws skips Apollo's pipeline). */
+  checkOperation: (schema: GraphQLSchema, query: string) => { document: DocumentNode } | { errors: GraphQLError[] };
   /** Queries and mutations sent over the socket run through the same pipeline as HTTP. */
   executeOperation: (
     request: { query: string; variables?: Record<string, unknown>; operationName?: string },
@@ -32,63 +34,105 @@ export interface GatewayWsOptions {
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   logger: Logger;
   maxPayload: number;
+  maxSocketsPerUser: number;
+  maxSubscriptionsPerUser: number;
 }
 
-type ConnectionExtra = { viewer?: Viewer | null };
+type ConnectionExtra = { viewer?: Viewer | null; owner?: string; operations?: Set<string>; expiry?: NodeJS.Timeout };
+type OperationContext = GatewayContext & { query: string; rawVariables: Record<string, unknown> };
 
-const validationError = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+/** Close code for a socket over its owner's connection cap (graphql-ws reserves 4400-4499 for its own). */
+const TOO_MANY_SOCKETS = 4429;
 
 /**
  * graphql-ws on the gateway's `/graphql`. Auth happens once, in `connection_init`
- * (`{ authorization: "Bearer <JWT>" }`); a bad token closes the socket with 4403.
+ * (`{ authorization: "Bearer <JWT>" }`): a bad token closes the socket with 4403, and the
+ * socket closes (4403 too) when the token expires. Sockets and live subscriptions are capped
+ * per user (per address for anonymous sockets).
  */
 export function createGatewayWsServer(options: GatewayWsOptions) {
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxPayload });
+  const sockets = new Map<string, number>();
+  const subscriptions = new Map<string, number>();
+  const bump = (counts: Map<string, number>, key: string, by: number) => {
+    const next = (counts.get(key) ?? 0) + by;
+    if (next <= 0) counts.delete(key);
+    else counts.set(key, next);
+  };
+
   const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: () => options.planner().schema,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        let viewer: Viewer | null;
         try {
-          ctx.extra.viewer = await options.verifyAuthorization(typeof authorization === 'string' ? authorization : undefined);
-          return true;
+          viewer = await options.verifyAuthorization(typeof authorization === 'string' ? authorization : undefined);
         } catch {
           return false;
         }
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const schema = options.planner().schema;
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (err) {
-          return [new GraphQLError((err as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        const owner = viewer ? `user:${viewer.id}` : `anon:${ctx.extra.request.socket.remoteAddress}`;
+        if ((sockets.get(owner) ?? 0) >= options.maxSocketsPerUser) {
+          ctx.extra.socket.close(TOO_MANY_SOCKETS, 'Too many connections');
+          return false;
         }
-        const errors = validate(schema, document);
-        if (errors.length) return errors.map((e) => validationError(e.message));
+        bump(sockets, owner, 1);
+        Object.assign(ctx.extra, { viewer, owner, operations: new Set<string>() });
+        if (viewer?.expiresAt) {
+          // setTimeout's limit is about 24.8 days; a token living longer is re-checked then.
+          const ms = Math.min(Math.max(0, viewer.expiresAt - Date.now()), 2 ** 31 - 1);
+          ctx.extra.expiry = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), ms);
+        }
+        return true;
+      },
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiry);
+        if (!ctx.extra.owner) return;
+        bump(sockets, ctx.extra.owner, -1);
+        bump(subscriptions, ctx.extra.owner, -(ctx.extra.operations?.size ?? 0));
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const schema = options.planner().schema;
+        const checked = options.checkOperation(schema, payload.query);
+        if ('errors' in checked) return checked.errors;
+        const { document } = checked;
         const operation = getOperationAST(document, payload.operationName);
-        if (!operation) return [validationError('Could not determine which operation to run')];
+        if (!operation) {
+          return [new GraphQLError('Could not determine which operation to run', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
+        }
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
         if (coerced.errors) {
-          return coerced.errors.map((e) => new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT' } }));
+          return coerced.errors.map((e) => new GraphQLError(e.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } }));
+        }
+        const owner = ctx.extra.owner!;
+        if (operation.operation === 'subscription') {
+          if ((subscriptions.get(owner) ?? 0) >= options.maxSubscriptionsPerUser) {
+            return [new GraphQLError('Too many live subscriptions', { extensions: { code: ErrorCode.RATE_LIMITED } })];
+          }
+          bump(subscriptions, owner, 1);
+          ctx.extra.operations!.add(id);
         }
         const viewer = ctx.extra.viewer ?? null;
-        const contextValue: GatewayContext = {
+        const contextValue: OperationContext = {
           requestId: randomUUID(),
           viewer,
           forwardedUser: await options.signForwardedUser(viewer),
+          query: payload.query,
+          rawVariables: payload.variables ?? {},
         };
         return {
           schema,
           document,
           operationName: payload.operationName ?? undefined,
           variableValues: coerced.coerced,
-          contextValue: { ...contextValue, query: payload.query, rawVariables: payload.variables ?? {} },
+          contextValue,
         } satisfies ExecutionArgs;
       },
+      onComplete: (ctx, id) => {
+        if (ctx.extra.operations?.delete(id)) bump(subscriptions, ctx.extra.owner!, -1);
+      },
       subscribe: (args) => {
-        const context = args.contextValue as GatewayContext & { query: string };
+        const context = args.contextValue as OperationContext;
         return options.hub.subscribe({
           query: context.query,
           document: args.document,
@@ -100,7 +144,7 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
         });
       },
       execute: (args) => {
-        const context = args.contextValue as GatewayContext & { query: string; rawVariables: Record<string, unknown> };
+        const context = args.contextValue as OperationContext;
         return options.executeOperation(
           { query: context.query, variables: context.rawVariables, operationName: args.operationName ?? undefined },
           { requestId: context.requestId, viewer: context.viewer, forwardedUser: context.forwardedUser },
@@ -116,6 +160,8 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
   );
   return {
     wsServer,
+    /** Open sockets and live subscriptions, by owner, for metrics and tests. */
+    stats: () => ({ sockets: [...sockets.values()].reduce((a, b) => a + b, 0), subscriptions: [...subscriptions.values()].reduce((a, b) => a + b, 0) }),
     async close() {
       for (const socket of wsServer.clients) socket.close(1001, 'Going away');
       await cleanup.dispose();

@@ -1,6 +1,15 @@
 // `npm start`: the whole stack in one process. Without DATABASE_URL it serves an embedded
 // Postgres (PGlite) from DATA_DIR; without REDIS_URL it uses an in-process pub/sub.
-import { createLogger, createPrisma, createPubSub, createRedis, loadConfig, stopOnSignals, type Stoppable } from '@commons/shared';
+import {
+  createLogger,
+  createMetrics,
+  createPrisma,
+  createPubSub,
+  createRedis,
+  loadConfig,
+  stopOnSignals,
+  type Stoppable,
+} from '@commons/shared';
 import { startEmbeddedPostgres } from '@commons/shared/src/db/embedded';
 import { ensureDatabase, migrate } from '@commons/shared/src/db/migrate';
 import { createGateway } from '@commons/gateway/src/server';
@@ -27,6 +36,7 @@ async function main() {
   const prisma = createPrisma({ url: databaseUrl, ...config.db });
   const pubsub = createPubSub({ redisUrl: config.redisUrl, logger });
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : null;
+  const metrics = createMetrics();
   // Closed after the servers (the list is stopped in reverse order of start).
   stoppables.unshift({
     close: async () => {
@@ -39,12 +49,12 @@ async function main() {
   const options = { gatewaySecret: config.auth.gatewaySecret, production: config.production, config };
   const subgraphUrls: Record<string, string> = {};
   for (const name of SUBGRAPH_NAMES) {
-    const subgraph = SUBGRAPH_FACTORIES[name]({ prisma, pubsub, redis, logger: logger.child({ service: name }) }, options);
+    const subgraph = SUBGRAPH_FACTORIES[name]({ prisma, pubsub, redis, metrics, logger: logger.child({ service: name }) }, options);
     subgraphUrls[name] = await subgraph.listen(config.subgraphs[name].port, config.subgraphHost);
     stoppables.unshift(subgraph);
   }
 
-  const gateway = createGateway({ config, logger: logger.child({ service: 'gateway' }), subgraphUrls, redis });
+  const gateway = createGateway({ config, logger: logger.child({ service: 'gateway' }), subgraphUrls, redis, metrics });
   const url = await gateway.listen(config.gateway.port, config.gateway.host);
   stoppables.unshift(gateway);
 

@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { FORWARDED_USER_HEADER } from '@commons/shared';
+import { FORWARDED_USER_HEADER, type Metrics } from '@commons/shared';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch } from 'undici';
 import type { GatewayContext } from './context';
@@ -17,6 +17,27 @@ export function createSubgraphFetcher(timeoutMs: number): Fetcher {
 
 /** Forwards the verified caller (signed by the gateway) and the request id to a subgraph. */
 export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  private readonly subgraphName: string;
+  private readonly metrics: Metrics;
+
+  constructor(options: { url: string; fetcher: Fetcher; subgraphName: string; metrics: Metrics }) {
+    super({ url: options.url, fetcher: options.fetcher });
+    this.subgraphName = options.subgraphName;
+    this.metrics = options.metrics;
+  }
+
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const timer = this.metrics.subgraphFetch.startTimer({ subgraph: this.subgraphName });
+    try {
+      const response = await super.process(options);
+      timer({ outcome: response.errors?.length ? 'error' : 'ok' });
+      return response;
+    } catch (err) {
+      timer({ outcome: 'failed' });
+      throw err;
+    }
+  }
+
   willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     if (!context?.forwardedUser) return;
     request.http?.headers.set(FORWARDED_USER_HEADER, context.forwardedUser);

@@ -17,6 +17,7 @@ import {
   listen,
   type Config,
   type Logger,
+  type Metrics,
   type Redis,
 } from '@commons/shared';
 import cors from 'cors';
@@ -41,6 +42,7 @@ export interface GatewayOptions {
   supergraph?: string | SupergraphManager;
   /** Shares persisted queries between replicas; null keeps them in memory. */
   redis?: Redis | null;
+  metrics: Metrics;
 }
 
 export interface GatewayServer {
@@ -55,7 +57,7 @@ const MAX_BODY = '100kb';
 const MAX_WS_PAYLOAD = 64 * 1024;
 
 /** Builds (does not start) the gateway: HTTP and graphql-ws on /graphql, /health, /ready. */
-export function createGateway({ config, logger, subgraphUrls, supergraph, redis = null }: GatewayOptions): GatewayServer {
+export function createGateway({ config, logger, subgraphUrls, supergraph, redis = null, metrics }: GatewayOptions): GatewayServer {
   const verifyAuthorization = createClientTokenVerifier(config.auth);
   const signForwardedUser = createForwardedUserSigner(config.auth.gatewaySecret);
   const formatError = formatServiceError(logger);
@@ -67,7 +69,7 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
 
   const fetcher = createSubgraphFetcher(config.gateway.subgraphTimeoutMs);
   const dataSources = Object.fromEntries(
-    Object.entries(subgraphUrls).map(([name, url]) => [name, new ForwardingDataSource({ url, fetcher })]),
+    Object.entries(subgraphUrls).map(([name, url]) => [name, new ForwardingDataSource({ url, fetcher, subgraphName: name, metrics })]),
   );
   const gateway = new ApolloGateway({
     supergraphSdl:
@@ -111,6 +113,7 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
     formatError,
     plugins: [
       ...limits.apollo.plugins,
+      metrics.apolloPlugin('gateway'),
       ...(persisted.plugin ? [persisted.plugin] : []),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.production
@@ -144,6 +147,12 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
   });
 
   app.get('/health', (_req, res) => void res.json({ status: 'ok', service: 'gateway' }));
+  metrics.gauge('gateway_open_sockets', 'Open graphql-ws sockets', () => ws.stats().sockets);
+  metrics.gauge('gateway_active_subscriptions', 'Live subscriptions of clients', () => ws.stats().subscriptions);
+  metrics.gauge('gateway_subscription_pipelines', 'Shared upstream subscriptions (distinct operation, variables and caller)', () => hub.stats.pipelines);
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.get('/ready', async (_req, res) => {
     const subgraphs = Object.fromEntries(
       await Promise.all(

@@ -3,6 +3,7 @@ import { ChannelAccess } from './access';
 import type { Viewer } from './auth';
 import type { PrismaClient } from './generated/prisma/client';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { PubSub } from './pubsub';
 import type { Redis } from './redis';
 
@@ -13,6 +14,7 @@ export interface ServiceDeps {
   /** Commands (caches, rate limits); null in embedded mode, where in-memory stand-ins are used. */
   redis: Redis | null;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /** The part of every subgraph's per-operation context that does not depend on the subgraph. */

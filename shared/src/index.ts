@@ -7,6 +7,7 @@ export * from './format-error';
 export * from './http';
 export * from './ids';
 export * from './logger';
+export * from './metrics';
 export * from './pagination';
 export * from './prisma';
 export * from './pubsub';

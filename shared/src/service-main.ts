@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from './config';
 import type { ServiceDeps } from './context';
 import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
 import { createPrisma } from './prisma';
 import { createPubSub } from './pubsub';
 import { createRedis } from './redis';
@@ -50,7 +51,7 @@ export function createServiceDeps(service: string): { config: Config; deps: Serv
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger, service) : null;
   return {
     config,
-    deps: { prisma, pubsub, redis, logger },
+    deps: { prisma, pubsub, redis, logger, metrics: createMetrics() },
     close: async () => {
       await pubsub.dispose();
       await redis?.quit().catch(() => {});

@@ -88,6 +88,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      deps.metrics.apolloPlugin(name),
       // Federated traces (ftv1) feed Apollo Studio, which this deployment does not report to.
       ApolloServerPluginInlineTraceDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
@@ -95,6 +96,9 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   });
 
   app.get('/health', (_req, res) => void res.json({ status: 'ok', service: name }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
   app.get('/ready', async (_req, res) => {
     const checks = await Promise.allSettled([deps.prisma.$queryRaw`SELECT 1`, deps.pubsub.ping()]);
     const [database, pubsub] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'down'));

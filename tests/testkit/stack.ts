@@ -1,6 +1,6 @@
 import { composeSupergraph } from '@commons/gateway/src/compose';
 import { createGateway, type GatewayServer } from '@commons/gateway/src/server';
-import { createLogger, loadConfig, signClientToken, type SubgraphServer, type Viewer } from '@commons/shared';
+import { createLogger, createMetrics, loadConfig, signClientToken, type SubgraphServer, type Viewer } from '@commons/shared';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { SUBGRAPH_FACTORIES, type SubgraphFactory } from '../../subgraphs';
@@ -48,7 +48,7 @@ export async function startStack(label: string, options: StackOptions = {}) {
       ...env,
     });
     const logger = createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent');
-    const gateway = createGateway({ config, logger, subgraphUrls: urls, supergraph: supergraphSdl(), redis: deps.redis });
+    const gateway = createGateway({ config, logger, subgraphUrls: urls, supergraph: supergraphSdl(), redis: deps.redis, metrics: createMetrics() });
     gateways.push(gateway);
     const url = await gateway.listen(0, '127.0.0.1');
     return { gateway, url, client: gatewayClient(url) };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   createForwardedUserSigner,
   createLogger,
+  createMetrics,
   createPrisma,
   FORWARDED_USER_HEADER,
   RedisPubSub,
@@ -34,6 +35,7 @@ export async function createTestDeps(label: string) {
       // Keys under the file's own prefix, so test files never share caches or limits.
       redis: new Redis(TEST_REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: 1 }),
       logger,
+      metrics: createMetrics(),
     };
     replicas.push(deps);
     return deps;

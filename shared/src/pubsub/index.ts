@@ -15,3 +15,4 @@ export function createPubSub(options: { redisUrl?: string; prefix?: string; logg
   if (!options.redisUrl) return new MemoryPubSub();
   return new RedisPubSub({ url: options.redisUrl, prefix: options.prefix ?? 'commons:', logger: options.logger });
 }
+export * from './publish';

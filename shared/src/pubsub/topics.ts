@@ -3,6 +3,14 @@ export const topics = {
   messageAdded: (channelId: string) => `channel:${channelId}:messages`,
   /** Membership changes, so live streams can drop a member who left or was removed. */
   membershipChanged: (channelId: string) => `channel:${channelId}:members`,
+  /** Board: a thread as of its creation, or of a new post in it (the board's ThreadEvent). */
+  threadActivity: (channelId: string) => `channel:${channelId}:threads`,
+  /** Board: a new post in a thread (the board's PostEvent). */
+  postAdded: (threadId: string) => `thread:${threadId}:posts`,
+  /** Voice room changes (VoiceRoomEvent): who joined, left, or changed state. */
+  voiceRoom: (channelId: string) => `channel:${channelId}:voice`,
+  /** WebRTC signals addressed to one voice participant (VoiceSignalEvent). */
+  voiceSignals: (participantId: string) => `voice:${participantId}:signals`,
 } as const;
 
 export interface MembershipChangedEvent {
@@ -10,3 +18,26 @@ export interface MembershipChangedEvent {
   userId: string;
   change: 'JOINED' | 'LEFT';
 }
+
+/** A voice participant as published: JSON-safe (dates as ISO strings). */
+export interface VoiceParticipantPayload {
+  id: string;
+  channelId: string;
+  userId: string;
+  muted: boolean;
+  deafened: boolean;
+  speaking: boolean;
+  joinedAt: string;
+  lastHeartbeatAt: string;
+}
+
+/** Carries the whole participant, so a LEFT event resolves without the (deleted) row. */
+export interface VoiceRoomEvent {
+  kind: 'JOINED' | 'LEFT' | 'UPDATED';
+  participant: VoiceParticipantPayload;
+}
+
+/** A relayed signal, or `closed` once the addressed participant has left: its stream ends. */
+export type VoiceSignalEvent =
+  | { signal: { fromParticipantId: string; toParticipantId: string; type: string; payload: string } }
+  | { closed: true };

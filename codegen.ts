@@ -1,4 +1,5 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { apiSchemaSdl } from './web/api-schema';
 
 // Typed resolvers per subgraph. Mappers type each resolver's parent as the Prisma row
 // (or the shape the resolvers return), so a resolver cannot read a field the row lacks.
@@ -26,6 +27,28 @@ const subgraph = (name: string, mappers: Record<string, string>) => ({
   },
 });
 
+const webClient = (): CodegenConfig['generates'] => {
+  const schema = apiSchemaSdl();
+  return {
+    'web/schema.graphql': { schema, plugins: ['schema-ast'] },
+    'web/src/gql/': {
+      schema,
+      documents: 'web/src/**/*.graphql',
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        enumsAsTypes: true,
+        scalars: { DateTime: 'string' },
+        avoidOptionals: { field: true, inputValue: false },
+        defaultScalarType: 'unknown',
+        nonOptionalTypename: true,
+        skipTypeNameForRoot: true,
+        useTypeImports: true,
+      },
+    },
+  };
+};
+
 const config: CodegenConfig = {
   overwrite: true,
   generates: {
@@ -39,6 +62,22 @@ const config: CodegenConfig = {
       Channel: '../mappers#ChannelRef',
       User: '../mappers#UserRef',
     }),
+    ...subgraph('voice', {
+      VoiceParticipant: `${prismaModels}#VoiceParticipant as VoiceParticipantModel`,
+      VoiceSession: '../mappers#VoiceSessionModel',
+      VoiceEvent: '../mappers#VoiceEventModel',
+      Channel: '../mappers#ChannelRef',
+      User: '../mappers#UserRef',
+    }),
+    ...subgraph('board', {
+      Thread: `${prismaModels}#Thread as ThreadModel`,
+      Post: `${prismaModels}#Post as PostModel`,
+      Channel: '../mappers#ChannelRef',
+      User: '../mappers#UserRef',
+    }),
+    // The web client (web/): typed operations from its .graphql documents, against the API
+    // schema of the composed supergraph (what the gateway serves), also written out for editors.
+    ...webClient(),
   },
 };
 

@@ -6,6 +6,8 @@ import type { Config } from '@commons/shared';
 export const SUBGRAPH_NAMES = [
   'channel',
   'message',
+  'board',
+  'voice',
 ] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 

@@ -67,6 +67,8 @@ const schema = z
     VOICE_SWEEP_INTERVAL_MS: positiveInt(5000),
     VOICE_SIGNAL_BURST: positiveInt(60),
     VOICE_SIGNAL_PER_SECOND: positiveInt(20),
+    SEND_RATE_BURST: positiveInt(20),
+    SEND_RATE_PER_SECOND: z.coerce.number().positive().default(5),
   })
   .superRefine((env, ctx) => {
     if (env.PERSISTED_QUERIES_ONLY && !env.PERSISTED_QUERIES_MANIFEST)
@@ -117,6 +119,8 @@ export interface Config {
   auth: { jwtSecret?: string; jwksUrl?: string; issuer?: string; audience?: string; gatewaySecret: string };
   introspection: boolean;
   voice: VoiceConfig;
+  /** Per-user limits on writes, shared by every replica through Redis: a burst, refilled at `perSecond`. */
+  rateLimits: { sendMessage: { burst: number; perSecond: number } };
   /** Operation limits at the gateway, for HTTP and graphql-ws alike. */
   limits: {
     maxDepth: number;
@@ -191,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sweepIntervalMs: e.VOICE_SWEEP_INTERVAL_MS,
       signalRateLimit: { burst: e.VOICE_SIGNAL_BURST, perSecond: e.VOICE_SIGNAL_PER_SECOND },
     },
+    rateLimits: { sendMessage: { burst: e.SEND_RATE_BURST, perSecond: e.SEND_RATE_PER_SECOND } },
     limits: {
       maxDepth: e.MAX_DEPTH,
       maxAliases: e.MAX_ALIASES,

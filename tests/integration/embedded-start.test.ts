@@ -19,7 +19,7 @@ afterAll(async () => {
 
 /** Runs the stack as `npm start` does and resolves with the gateway URL it prints. */
 function startAll(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, JWT_SECRET, GATEWAY_PORT: '0', MESSAGE_PORT: '0', CHANNEL_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, JWT_SECRET, GATEWAY_PORT: '0', MESSAGE_PORT: '0', CHANNEL_PORT: '0', BOARD_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-all.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

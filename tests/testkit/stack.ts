@@ -16,6 +16,8 @@ const FACTORIES: Record<string, SubgraphFactory> = SUBGRAPH_FACTORIES;
 export interface StackOptions {
   /** Extra environment for the gateway's and the subgraphs' config (e.g. SUBGRAPH_TIMEOUT_MS, VOICE_HEARTBEAT_TIMEOUT_MS). */
   env?: Record<string, string>;
+  /** Another Redis than the shared test server (fault tests stop and restart their own). */
+  redisUrl?: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface StackOptions {
  * file's own) and real Redis (a prefix of its own), and a gateway in front of them.
  */
 export async function startStack(label: string, options: StackOptions = {}) {
-  const { deps, db, replicaDeps, close: closeDeps } = await createTestDeps(label);
+  const { deps, db, replicaDeps, close: closeDeps } = await createTestDeps(label, options.redisUrl);
   // The subgraphs see the same environment as the gateway (e.g. a short VOICE_HEARTBEAT_TIMEOUT_MS).
   const subgraphOptions = {
     gatewaySecret: TEST_GATEWAY_SECRET,

@@ -22,7 +22,7 @@ export interface GraphQLResponse<T = any> {
 }
 
 /** Test deps on real Postgres (a database of the file's own) and real Redis (a prefix of its own). */
-export async function createTestDeps(label: string) {
+export async function createTestDeps(label: string, redisUrl = TEST_REDIS_URL) {
   const db = await createTestDatabase(label);
   const prefix = `test:${randomBytes(4).toString('hex')}:`;
   const replicas: ServiceDeps[] = [];
@@ -30,10 +30,10 @@ export async function createTestDeps(label: string) {
   const replicaDeps = (): ServiceDeps => {
     const logger = createLogger(label, process.env.TEST_LOG_LEVEL ?? 'silent');
     const deps = {
-      prisma: createPrisma({ url: db.url, poolSize: 5, connectTimeoutMs: 5000 }),
-      pubsub: new RedisPubSub({ url: TEST_REDIS_URL, prefix, logger }),
+      prisma: createPrisma({ url: db.url, poolSize: 10, connectTimeoutMs: 5000 }),
+      pubsub: new RedisPubSub({ url: redisUrl, prefix, logger }),
       // Keys under the file's own prefix, so test files never share caches or limits.
-      redis: new Redis(TEST_REDIS_URL, { keyPrefix: prefix, maxRetriesPerRequest: 1 }),
+      redis: new Redis(redisUrl, { keyPrefix: prefix, maxRetriesPerRequest: 1, enableOfflineQueue: false }),
       logger,
       metrics: createMetrics(),
     };

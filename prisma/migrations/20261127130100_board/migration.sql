@@ -18,6 +18,7 @@ CREATE TABLE "threads" (
 CREATE TABLE "posts" (
     "id" UUID NOT NULL,
     "thread_id" UUID NOT NULL,
+    "seq" INTEGER NOT NULL,
     "author_id" TEXT NOT NULL,
     "body" TEXT NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -34,7 +35,7 @@ CREATE INDEX "threads_channel_id_pinned_last_activity_at_id_idx" ON "threads"("c
 CREATE INDEX "threads_channel_id_pinned_created_at_id_idx" ON "threads"("channel_id", "pinned", "created_at", "id");
 
 -- CreateIndex
-CREATE INDEX "posts_thread_id_created_at_id_idx" ON "posts"("thread_id", "created_at", "id");
+CREATE UNIQUE INDEX "posts_thread_id_seq_key" ON "posts"("thread_id", "seq");
 
 -- AddForeignKey
 ALTER TABLE "posts" ADD CONSTRAINT "posts_thread_id_fkey" FOREIGN KEY ("thread_id") REFERENCES "threads"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -1,6 +1,10 @@
 /** Every pub/sub topic, typed by what is published on it. */
 export const topics = {
   messageAdded: (channelId: string) => `channel:${channelId}:messages`,
+  /** A message after an edit, delete, reaction change or pin (the message subgraph's MessageEvent). */
+  messageUpdated: (channelId: string) => `channel:${channelId}:message-updates`,
+  /** Ephemeral typing notices (TypingNotice): published, never stored. */
+  typing: (channelId: string) => `channel:${channelId}:typing`,
   /** Membership changes, so live streams can drop a member who left or was removed. */
   membershipChanged: (channelId: string) => `channel:${channelId}:members`,
   /** Board: a thread as of its creation, or of a new post in it (the board's ThreadEvent). */
@@ -12,6 +16,13 @@ export const topics = {
   /** WebRTC signals addressed to one voice participant (VoiceSignalEvent). */
   voiceSignals: (participantId: string) => `voice:${participantId}:signals`,
 } as const;
+
+/** Someone is typing in a channel; `at` is an ISO date-time. */
+export interface TypingNotice {
+  channelId: string;
+  userId: string;
+  at: string;
+}
 
 export interface MembershipChangedEvent {
   channelId: string;

@@ -1,0 +1,11 @@
+import type { ChannelResolvers } from '../__generated__/resolvers-types';
+
+export const Channel: ChannelResolvers = {
+  // Only the id is needed here; the channel subgraph owns the rest.
+  __resolveReference: (ref) => ({ id: ref.id }),
+  /** Readable channels only (NOT_FOUND otherwise); empty for channels that are not VOICE. */
+  async voiceParticipants(channel, _args, ctx) {
+    const { kind } = await ctx.access.requireReadable(channel.id);
+    return kind === 'VOICE' ? ctx.loaders.participantsByChannel.load(channel.id) : [];
+  },
+};

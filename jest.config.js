@@ -14,5 +14,7 @@ module.exports = {
     '<rootDir>/gateway/test/**/*.test.ts',
     '<rootDir>/shared/test/**/*.test.ts',
   ],
+  // The fault-injection suites run apart: `npm run test:faults`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/faults/'],
   testTimeout: 30000,
 };

@@ -20,7 +20,9 @@ export class RedisPubSub implements PubSub {
   private readonly listeners: TopicListeners;
 
   constructor(private readonly options: RedisPubSubOptions) {
-    const common = { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true } as const;
+    // While Redis is away a command fails within a second instead of waiting out reconnect
+    // back-off: a publish after commit must not hold up the mutation's answer.
+    const common = { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, commandTimeout: 1000 } as const;
     this.publisher = new Redis(options.url, { ...common, connectionName: `${options.prefix}pub` });
     this.subscriber = new Redis(options.url, { ...common, connectionName: `${options.prefix}sub` });
     for (const conn of [this.publisher, this.subscriber]) {

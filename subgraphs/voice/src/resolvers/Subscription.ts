@@ -1,4 +1,4 @@
-import { isUuid, notFound, topics, type VoiceRoomEvent, type VoiceSignalEvent } from '@commons/shared';
+import { guardChannelStream, isUuid, notFound, topics, type VoiceRoomEvent, type VoiceSignalEvent } from '@commons/shared';
 import type { SubscriptionResolvers } from '../__generated__/resolvers-types';
 import type { VoiceEventModel } from '../mappers';
 import { streamOf, toParticipantRow } from '../domain/roomEvents';
@@ -7,12 +7,14 @@ type Signal = Extract<VoiceSignalEvent, { signal: unknown }>['signal'];
 
 export const Subscription: SubscriptionResolvers = {
   voiceEvents: {
-    // Checked once, at subscribe time: NOT_FOUND for a missing or invisible channel.
+    // NOT_FOUND for a missing or invisible channel at subscribe time, and the stream ends the
+    // same way once the viewer can no longer read it (guardChannelStream).
     async subscribe(_root, { channelId }, ctx) {
       await ctx.access.requireReadable(channelId);
       const queue = await ctx.pubsub.subscribe<VoiceRoomEvent>(topics.voiceRoom(channelId));
       // The event carries the whole participant: a LEFT one's row is gone already.
-      return streamOf(queue, (event): VoiceEventModel => ({ kind: event.kind, participant: toParticipantRow(event.participant) }));
+      const events = streamOf(queue, (event): VoiceEventModel => ({ kind: event.kind, participant: toParticipantRow(event.participant) }));
+      return guardChannelStream(ctx, channelId, events);
     },
     resolve: (event: VoiceEventModel) => event,
   },
@@ -26,15 +28,17 @@ export const Subscription: SubscriptionResolvers = {
       const viewer = ctx.access.requireViewer();
       if (!isUuid(participantId)) throw notFound('Voice participant');
       const queue = await ctx.pubsub.subscribe<VoiceSignalEvent>(topics.voiceSignals(participantId));
+      let channelId: string;
       try {
         const seat = await ctx.loaders.participantById.load(participantId);
         if (!seat || seat.userId !== viewer.id) throw notFound('Voice participant');
         await ctx.access.requireMember(seat.channelId);
+        channelId = seat.channelId;
       } catch (err) {
         queue.close();
         throw err;
       }
-      return streamOf(queue, (event) => ('signal' in event ? event.signal : undefined));
+      return guardChannelStream(ctx, channelId, streamOf(queue, (event) => ('signal' in event ? event.signal : undefined)));
     },
     resolve: (signal: Signal) => signal,
   },

@@ -4,12 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# What `npx graphql-codegen --config codegen.ts` and `npm run compose` write.
-GENERATED=(':(glob)subgraphs/*/src/__generated__/**' 'gateway/supergraph.graphql')
+# What `npm run compose` and `npx graphql-codegen --config codegen.ts` write.
+GENERATED=(':(glob)subgraphs/*/src/__generated__/**' 'gateway/supergraph.graphql' 'web/schema.graphql' ':(glob)web/src/gql/**')
 
-npx graphql-codegen --config codegen.ts
+# Compose first: the web client's types are generated from the supergraph's API schema.
 # A composition error fails here, before the staleness check.
 npm run compose
+npx graphql-codegen --config codegen.ts
 
 stale="$(git status --porcelain --untracked-files=all -- "${GENERATED[@]}")"
 if [[ -n "$stale" ]]; then
@@ -20,7 +21,7 @@ if [[ -n "$stale" ]]; then
     echo
     git --no-pager diff --stat -- "${GENERATED[@]}" || true
     echo
-    echo "Run 'npm run codegen && npm run compose' and commit the result."
+    echo "Run 'npm run compose && npm run codegen' and commit the result."
   } >&2
   exit 1
 fi

@@ -1,6 +1,40 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Config } from '@commons/shared';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  getNamedType,
+  GraphQLError,
+  isCompositeType,
+  isListType,
+  isNonNullType,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+} from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+
+/** What an unpaged list is assumed to hold, for the cost estimate. */
+const UNPAGED_LIST_SIZE = 10;
+/** The page size a connection field serves when the client names none. */
+const DEFAULT_PAGE_SIZE = 50;
+
+const isList = (type: GraphQLOutputType): boolean => isListType(isNonNullType(type) ? type.ofType : type);
+
+/**
+ * A field costs 1 plus its selection, times how many it can return: `first`/`last` (variables
+ * included, which a validation rule cannot see) for connections, a fixed guess for plain lists.
+ */
+const pageAwareEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  // Introspection (Sandbox's schema query) is priced at nothing: limited by depth and tokens.
+  if (field.name.startsWith('__')) return 0;
+  const size = Number(args.first ?? args.last ?? NaN);
+  const isConnection = getNamedType(field.type).name.endsWith('Connection');
+  const multiplier = Number.isFinite(size) ? size : isConnection ? DEFAULT_PAGE_SIZE : isList(field.type) ? UNPAGED_LIST_SIZE : 1;
+  return (isCompositeType(getNamedType(field.type)) ? 1 + childComplexity : 1) * Math.max(1, multiplier);
+};
 
 const SUGGESTION = /\s*Did you mean .*$/;
 
@@ -18,7 +52,9 @@ export function createOperationLimits(config: Config) {
     // armor's parser plugin answers plain syntax errors with a 500.
     maxTokens: { enabled: false },
     maxDirectives: { n: limits.maxDirectives },
-    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, flattenFragments: true },
+    // Cost is computed with the request's variables below (costPlugin, checkCost): armor's
+    // rule sees only the document, so `first: $n` would pass unpriced.
+    costLimit: { enabled: false },
     // Suggestions ("Did you mean ...?") map the schema for someone without introspection.
     blockFieldSuggestion: { enabled: config.production },
   }).protect();
@@ -45,5 +81,35 @@ export function createOperationLimits(config: Config) {
     };
   }
 
-  return { apollo: protection, parseOptions: { maxTokens: limits.maxTokens }, checkOperation };
+  /** The operation's estimated cost, or the error that refuses it. */
+  function checkCost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | undefined,
+    variables: Record<string, unknown> | undefined,
+  ): GraphQLError | undefined {
+    const cost = getComplexity({ schema, query: document, operationName, variables, estimators: [pageAwareEstimator] });
+    if (cost <= limits.maxCost) return undefined;
+    return new GraphQLError(`This operation costs ${cost}, over the limit of ${limits.maxCost}: ask for smaller pages or fewer fields`, {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+    });
+  }
+
+  const costPlugin: ApolloServerPlugin = {
+    async requestDidStart({ schema }) {
+      return {
+        async didResolveOperation({ document, operationName, request }) {
+          const error = checkCost(schema, document, operationName ?? undefined, request.variables);
+          if (error) throw error;
+        },
+      };
+    },
+  };
+
+  return {
+    apollo: { ...protection, plugins: [...protection.plugins, costPlugin] },
+    parseOptions: { maxTokens: limits.maxTokens },
+    checkOperation,
+    checkCost,
+  };
 }

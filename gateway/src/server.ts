@@ -135,6 +135,7 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
       persisted.allows(query)
         ? limits.checkOperation(schema, query)
         : { errors: [new GraphQLError('Only registered operations run on this server', { extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } })] },
+    checkCost: limits.checkCost,
     maxSocketsPerUser: config.limits.maxSocketsPerUser,
     maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
     executeOperation: async (request, contextValue) => {

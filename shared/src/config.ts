@@ -48,7 +48,7 @@ const schema = z
     MAX_ALIASES: positiveInt(15),
     MAX_TOKENS: positiveInt(3000),
     MAX_DIRECTIVES: positiveInt(20),
-    MAX_COST: positiveInt(5000),
+    MAX_COST: positiveInt(20000),
     MAX_SOCKETS_PER_USER: positiveInt(10),
     MAX_SUBSCRIPTIONS_PER_USER: positiveInt(100),
     PERSISTED_QUERIES_ONLY: bool,

@@ -38,16 +38,18 @@ describe('operation limits, the same over HTTP and graphql-ws', () => {
     ['aliases', aliases(16), 'GRAPHQL_VALIDATION_FAILED'],
     ['directives', directives(21), 'GRAPHQL_VALIDATION_FAILED'],
     ['tokens', tokens(3001), 'GRAPHQL_PARSE_FAILED'],
+    // Page sizes count, variables included: 3 x 100 channels x 100 members is far over the budget.
+    ['cost', `query($n: Int!) { a: channels(first: $n) { edges { node { members(first: $n) { edges { node { user { displayName } } } } } } } b: channels(first: $n) { edges { node { id } } } }`, 'GRAPHQL_VALIDATION_FAILED'],
   ];
 
   it.each(cases)('refuses too many %s over HTTP', async (_what, query, code) => {
-    const res = await stack.request(alice, query, { id: channelId });
+    const res = await stack.request(alice, query, { id: channelId, n: 100 });
     expect(res.data ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe(code);
   });
 
   it.each(cases)('refuses too many %s over graphql-ws', async (_what, query, code) => {
-    const sub = stack.subscribe(stack.connect(alice), query, { id: channelId });
+    const sub = stack.subscribe(stack.connect(alice), query, { id: channelId, n: 100 });
     const end = await sub.end();
     const errors = (end.error as Array<{ extensions?: { code?: string } }>) ?? sub.results[0]?.errors;
     expect(errors?.[0]?.extensions?.code).toBe(code);

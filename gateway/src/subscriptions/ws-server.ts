@@ -26,6 +26,13 @@ export interface GatewayWsOptions {
   signForwardedUser: (viewer: Viewer | null) => Promise<string>;
   /** Parses and validates with the same limits as HTTP (graphql-ws skips Apollo's pipeline). */
   checkOperation: (schema: GraphQLSchema, query: string) => { document: DocumentNode } | { errors: GraphQLError[] };
+  /** The cost check, which needs the variables (page sizes) and so runs after coercion. */
+  checkCost: (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | undefined,
+    variables: Record<string, unknown>,
+  ) => GraphQLError | undefined;
   /** Queries and mutations sent over the socket run through the same pipeline as HTTP. */
   executeOperation: (
     request: { query: string; variables?: Record<string, unknown>; operationName?: string },
@@ -104,6 +111,8 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
         if (coerced.errors) {
           return coerced.errors.map((e) => new GraphQLError(e.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } }));
         }
+        const tooCostly = options.checkCost(schema, document, payload.operationName ?? undefined, coerced.coerced);
+        if (tooCostly) return [tooCostly];
         const owner = ctx.extra.owner!;
         if (operation.operation === 'subscription') {
           if ((subscriptions.get(owner) ?? 0) >= options.maxSubscriptionsPerUser) {

@@ -12,6 +12,8 @@ import {
 } from '@commons/shared';
 import { startEmbeddedPostgres } from '@commons/shared/src/db/embedded';
 import { ensureDatabase, migrate } from '@commons/shared/src/db/migrate';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createGateway } from '@commons/gateway/src/server';
 import { SUBGRAPH_NAMES } from '@commons/gateway/src/subgraphs';
 import { SUBGRAPH_FACTORIES } from '../subgraphs';
@@ -59,7 +61,13 @@ async function main() {
   stoppables.unshift(gateway);
 
   logger.info({ subgraphs: subgraphUrls, redis: config.redisUrl ? 'redis' : 'in-process' }, 'subgraphs ready');
-  console.log(`\n  Gateway ready at ${url}\n  Open it in a browser for Apollo Sandbox; get a token with: npm run token -- alice "Alice"\n`);
+  const web = existsSync(path.resolve(__dirname, '../web/dist/index.html')) && !config.production
+    ? `the demo web client is at ${new URL('/', url)}`
+    : 'the demo web client: `npm run build:web` (then restart, and it is served here at /), or `npm run web` for its dev server on :5173';
+  console.log(
+    `\n  Gateway ready at ${url}\n  Open it in a browser for Apollo Sandbox; get a token with: npm run -s token -- alice "Alice"` +
+      `\n  ${web}\n`,
+  );
   stopOnSignals(logger, stoppables);
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { ApolloGateway, type SupergraphManager } from '@apollo/gateway';
@@ -168,6 +169,11 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
     const ready = planner !== undefined && Object.values(subgraphs).every((s) => s === 'ok');
     res.status(ready ? 200 : 503).json({ service: 'gateway', supergraph: planner ? 'ok' : 'loading', subgraphs });
   });
+
+  // The demo web client, when built (`npm run build:web`), at `/` in development: `npm start`
+  // then serves the whole product on one port.
+  const webDist = path.resolve(__dirname, '../../web/dist');
+  if (!config.production && existsSync(path.join(webDist, 'index.html'))) app.use('/', express.static(webDist));
 
   const corsOrigins = config.gateway.corsOrigins;
   const allowOrigin = (origin: string | undefined) =>

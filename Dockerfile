@@ -36,5 +36,5 @@ COPY . .
 # The codegen output is checked in (and checked in CI); only the Prisma client is not.
 COPY --from=build /app/shared/src/generated ./shared/src/generated
 USER node
-EXPOSE 4000 8001 8002
+EXPOSE 4000 8001 8002 8003 8004
 CMD ["npm", "run", "start:gateway"]

@@ -27,12 +27,20 @@ const isList = (type: GraphQLOutputType): boolean => isListType(isNonNullType(ty
  * A field costs 1 plus its selection, times how many it can return: `first`/`last` (variables
  * included, which a validation rule cannot see) for connections, a fixed guess for plain lists.
  */
-const pageAwareEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+const pageAwareEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   // Introspection (Sandbox's schema query) is priced at nothing: limited by depth and tokens.
   if (field.name.startsWith('__')) return 0;
   const size = Number(args.first ?? args.last ?? NaN);
   const isConnection = getNamedType(field.type).name.endsWith('Connection');
-  const multiplier = Number.isFinite(size) ? size : isConnection ? DEFAULT_PAGE_SIZE : isList(field.type) ? UNPAGED_LIST_SIZE : 1;
+  // A connection's `edges` hold the page the connection field has already been priced for.
+  const inConnection = type.name.endsWith('Connection');
+  const multiplier = Number.isFinite(size)
+    ? size
+    : isConnection
+      ? DEFAULT_PAGE_SIZE
+      : isList(field.type) && !inConnection
+        ? UNPAGED_LIST_SIZE
+        : 1;
   return (isCompositeType(getNamedType(field.type)) ? 1 + childComplexity : 1) * Math.max(1, multiplier);
 };
 
@@ -88,7 +96,13 @@ export function createOperationLimits(config: Config) {
     operationName: string | undefined,
     variables: Record<string, unknown> | undefined,
   ): GraphQLError | undefined {
-    const cost = getComplexity({ schema, query: document, operationName, variables, estimators: [pageAwareEstimator] });
+    let cost: number;
+    try {
+      cost = getComplexity({ schema, query: document, operationName, variables, estimators: [pageAwareEstimator] });
+    } catch {
+      // Variables that do not coerce: execution answers them with BAD_USER_INPUT.
+      return undefined;
+    }
     if (cost <= limits.maxCost) return undefined;
     return new GraphQLError(`This operation costs ${cost}, over the limit of ${limits.maxCost}: ask for smaller pages or fewer fields`, {
       extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },

@@ -2,7 +2,8 @@ import { person, startStack, type Stack } from '../testkit/stack';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack('federation');
+  // The walk below sends 25 at once from one user, over the default send burst of 20.
+  stack = await startStack('federation', { env: { SEND_RATE_BURST: '1000' } });
 });
 afterAll(async () => {
   await stack.closeSockets();

@@ -126,13 +126,29 @@ function columnType(field: Field, enums: Datamodel['enums']): string {
 const defaultName = (table: string, columns: readonly string[], suffix: string) =>
   `${[table, ...columns].join('_').slice(0, MAX_IDENTIFIER - suffix.length - 1)}_${suffix}`;
 
+/**
+ * `Unsupported(...)` fields, which the DMMF omits: each is made by hand-written SQL in a
+ * migration, so its column (and the generated column's expression, which Prisma cannot declare)
+ * is spelled out here, by model and field, as the database shows it. Only fields that
+ * schema.prisma still declares are expected. Keep this list to what Prisma cannot express.
+ */
+const UNSUPPORTED_FIELDS: Record<string, Record<string, { column: string; type: string; nullable: boolean; default: string | null }>> = {
+  // The messaging migration: GENERATED ALWAYS AS (to_tsvector('english', body)) STORED, GIN-indexed.
+  Message: { search: { column: 'search_vector', type: 'tsvector', nullable: true, default: "to_tsvector('english'::regconfig, body)" } },
+};
+
 /** What `datamodel` (the text of a schema.prisma) says the database should contain. */
 export async function expectedSchema(datamodel: string): Promise<SchemaSnapshot> {
   const dmmf = (await getDMMF({ datamodel })).datamodel;
   const tableOf = (model: Model) => model.dbName ?? model.name;
   const modelByName = new Map(dmmf.models.map((m) => [m.name, m]));
+  const unsupported = (model: Model, fieldName: string) => {
+    const spec = UNSUPPORTED_FIELDS[model.name]?.[fieldName];
+    const declared = new RegExp(`^model ${model.name} \\{[^}]*^\\s+${fieldName}\\s+Unsupported\\(`, 'm');
+    return spec && declared.test(datamodel) ? spec : undefined;
+  };
   const column = (model: Model, fieldName: string) =>
-    model.fields.find((f) => f.name === fieldName)?.dbName ?? fieldName;
+    model.fields.find((f) => f.name === fieldName)?.dbName ?? unsupported(model, fieldName)?.column ?? fieldName;
 
   const enums: SchemaSnapshot['enums'] = {};
   for (const e of dmmf.enums) enums[e.dbName ?? e.name] = e.values.map((v) => v.dbName ?? v.name);
@@ -162,6 +178,10 @@ export async function expectedSchema(datamodel: string): Promise<SchemaSnapshot>
         nullable: field.isList || !field.isRequired,
         default: defaultFromField(field),
       };
+    }
+    for (const fieldName of Object.keys(UNSUPPORTED_FIELDS[model.name] ?? {})) {
+      const spec = unsupported(model, fieldName);
+      if (spec) table.columns[spec.column] = { type: spec.type, nullable: spec.nullable, default: spec.default };
     }
     tables[tableOf(model)] = table;
   }

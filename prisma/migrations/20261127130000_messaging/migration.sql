@@ -47,3 +47,10 @@ ALTER TABLE "message_edits" ADD CONSTRAINT "message_edits_message_id_fkey" FOREI
 
 -- AddForeignKey
 ALTER TABLE "reactions" ADD CONSTRAINT "reactions_message_id_fkey" FOREIGN KEY ("message_id") REFERENCES "messages"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AlterTable (hand-written: Prisma cannot declare a generated column; schema.prisma declares it
+-- as Unsupported("tsvector"), and tests/testkit/schema-drift.ts knows its expression)
+ALTER TABLE "messages" ADD COLUMN     "search_vector" tsvector GENERATED ALWAYS AS (to_tsvector('english', "body")) STORED;
+
+-- CreateIndex
+CREATE INDEX "messages_search_vector_idx" ON "messages" USING GIN ("search_vector");

@@ -1,8 +1,19 @@
-import type { BaseContext } from '@commons/shared';
+import type { BaseContext, RateLimiter } from '@commons/shared';
+import type { MessagePageCache } from './domain/messageCache';
+import type { TypingThrottle } from './domain/typing';
 import { createLoaders, type MessageLoaders } from './loaders';
 
-export interface MessageContext extends BaseContext {
+/** What the subgraph keeps for its lifetime (made once in server.ts), shared by every operation. */
+export interface MessageServices {
+  messageCache: MessagePageCache;
+  sendLimiter: RateLimiter;
+  typingThrottle: TypingThrottle;
+}
+
+export interface MessageContext extends BaseContext, MessageServices {
   loaders: MessageLoaders;
 }
 
-export const extendContext = (base: BaseContext): MessageContext => ({ ...base, loaders: createLoaders(base.prisma) });
+export const contextExtender =
+  (services: MessageServices) =>
+  (base: BaseContext): MessageContext => ({ ...base, ...services, loaders: createLoaders(base.prisma, base.viewer) });

@@ -3,7 +3,7 @@ import { createMessageSubgraph } from './server';
 
 async function main(): Promise<void> {
   const { config, deps, close } = createServiceDeps('message');
-  const server = createMessageSubgraph(deps, { gatewaySecret: config.auth.gatewaySecret, production: config.production });
+  const server = createMessageSubgraph(deps, { gatewaySecret: config.auth.gatewaySecret, production: config.production, config });
   stopOnSignals(deps.logger, [server, { close }]);
   const url = await server.listen(config.subgraphs.message.port, config.subgraphHost);
   deps.logger.info({ url }, 'message subgraph ready');

@@ -1,20 +1,79 @@
 import DataLoader from 'dataloader';
-import { isUuid } from '@commons/shared';
-import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
+import { isUuid, type Viewer } from '@commons/shared';
+import type { Message, MessageEdit, PrismaClient } from '@commons/shared/src/generated/prisma/client';
+import { reactionCounts, type ReactionCount } from './domain/reactions';
+import { readStates, type ReadState } from './domain/readState';
 
-/** Per-operation loaders: every row a list of messages can reach costs one query per batch. */
+/** Per-operation loaders: every row a list of messages (or channels) can reach costs one query per batch. */
 export interface MessageLoaders {
   /** Messages by id, in key order; null for a missing message or a malformed id. */
   messageById: DataLoader<string, Message | null>;
+  /** Each message's reaction counts, in first-use order. */
+  reactionCounts: DataLoader<string, ReactionCount[]>;
+  /** The emoji the viewer reacted with, per message. */
+  viewerReactions: DataLoader<string, ReadonlySet<string>>;
+  /** Earlier bodies, oldest first. */
+  editsByMessage: DataLoader<string, MessageEdit[]>;
+  /** Pinned messages per channel, newest pin first. */
+  pinnedByChannel: DataLoader<string, Message[]>;
+  /** The viewer's read state per channel (only asked for channels the viewer belongs to). */
+  readState: DataLoader<string, ReadState>;
+  /** Forgets what this operation read about a message that it has just changed. */
+  clearMessage(messageId: string): void;
+  /** Forgets everything: a live stream reuses one context for every event. */
+  clearAll(): void;
 }
 
-export function createLoaders(prisma: PrismaClient): MessageLoaders {
-  return {
-    messageById: new DataLoader(async (ids) => {
+/** Groups rows by a key, keeping the rows' order, with an empty list for every key asked. */
+function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): T[][] {
+  const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((k) => groups.get(k) ?? []);
+}
+
+export function createLoaders(prisma: PrismaClient, viewer: Viewer | null): MessageLoaders {
+  const loaders = {
+    messageById: new DataLoader<string, Message | null>(async (ids) => {
       const valid = ids.filter(isUuid);
       const rows = valid.length > 0 ? await prisma.message.findMany({ where: { id: { in: valid } } }) : [];
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
+    reactionCounts: new DataLoader<string, ReactionCount[]>(async (ids) => {
+      const counts = await reactionCounts(prisma, ids);
+      return ids.map((id) => counts.get(id) ?? []);
+    }),
+    viewerReactions: new DataLoader<string, ReadonlySet<string>>(async (ids) => {
+      const rows = viewer
+        ? await prisma.reaction.findMany({ where: { userId: viewer.id, messageId: { in: [...ids] } }, select: { messageId: true, emoji: true } })
+        : [];
+      return groupBy(ids, rows, (r) => r.messageId).map((mine) => new Set(mine.map((r) => r.emoji)));
+    }),
+    editsByMessage: new DataLoader<string, MessageEdit[]>(async (ids) => {
+      const rows = await prisma.messageEdit.findMany({ where: { messageId: { in: [...ids] } }, orderBy: [{ editedAt: 'asc' }, { id: 'asc' }] });
+      return groupBy(ids, rows, (r) => r.messageId);
+    }),
+    pinnedByChannel: new DataLoader<string, Message[]>(async (channelIds) => {
+      const rows = await prisma.message.findMany({
+        where: { channelId: { in: [...channelIds] }, pinnedAt: { not: null }, deletedAt: null },
+        orderBy: [{ pinnedAt: 'desc' }, { id: 'desc' }],
+      });
+      return groupBy(channelIds, rows, (r) => r.channelId);
+    }),
+    readState: new DataLoader<string, ReadState>(async (channelIds) => {
+      if (!viewer) return channelIds.map(() => ({ lastReadMessageId: null, unreadCount: 0 }));
+      const states = await readStates(prisma, viewer.id, channelIds);
+      return channelIds.map((id) => states.get(id) ?? { lastReadMessageId: null, unreadCount: 0 });
+    }),
+  };
+  return {
+    ...loaders,
+    clearMessage(messageId) {
+      for (const loader of [loaders.messageById, loaders.reactionCounts, loaders.viewerReactions, loaders.editsByMessage]) loader.clear(messageId);
+      loaders.pinnedByChannel.clearAll();
+    },
+    clearAll() {
+      for (const loader of Object.values(loaders)) loader.clearAll();
+    },
   };
 }

@@ -1,25 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { createForwardedUserSigner, FORWARDED_USER_HEADER, type PubSub, type Viewer } from '@commons/shared';
+import { createForwardedUserSigner, FORWARDED_USER_HEADER, loadConfig, type PubSub, type Viewer } from '@commons/shared';
 import type { PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { ChannelVisibility, MemberRole } from '@commons/shared/src/generated/prisma/enums';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startSubgraph, TEST_GATEWAY_SECRET } from '../../../tests/testkit/subgraph';
-import { createMessageSubgraph } from '../src/server';
+import { createMessageSubgraph, type MessageSubgraph } from '../src/server';
 
 export const MESSAGE_FIELDS = 'id body clientId cursor createdAt channel { id } author { id } replyTo { id }';
+export const codeOf = (res: { errors?: ReadonlyArray<{ extensions?: Record<string, any> }> }) => res.errors?.[0]?.extensions?.code;
 
 /**
  * The message subgraph on real Postgres and Redis, with two test seams: a Prisma client that
  * counts the queries it runs, and a pub/sub that tells when a subscriber is listening.
  */
-export async function startMessageSubgraph(label: string) {
+export async function startMessageSubgraph(label: string, env: Record<string, string> = {}) {
   const queries = { count: 0 };
   const observed = { subscribed: new Map<string, number>(), open: new Map<string, number>() };
+  let server: MessageSubgraph;
   const bump = (map: Map<string, number>, topic: string, by: number) => map.set(topic, (map.get(topic) ?? 0) + by);
   const subgraph = await startSubgraph(label, (deps, options) => {
     const prisma = deps.prisma.$extends({
-      query: { $allModels: { $allOperations: ({ args, query }) => (queries.count++, query(args)) } },
+      query: { $allOperations: ({ args, query }) => (queries.count++, query(args)) },
     }) as unknown as PrismaClient;
     const pubsub: PubSub = {
       publish: (topic, payload) => deps.pubsub.publish(topic, payload),
@@ -39,9 +41,10 @@ export async function startMessageSubgraph(label: string) {
         return queue;
       },
     };
-    return createMessageSubgraph({ ...deps, prisma, pubsub }, options);
+    server = createMessageSubgraph({ ...deps, prisma, pubsub }, { ...options, config: loadConfig(env) });
+    return server;
   });
-  return { ...subgraph, queries, observed };
+  return { ...subgraph, queries, observed, cacheStats: () => server.cacheStats() };
 }
 
 export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {

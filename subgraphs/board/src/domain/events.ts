@@ -1,4 +1,4 @@
-import { topics, type ServiceDeps } from '@commons/shared';
+import { publishAfterCommit, topics, type ServiceDeps } from '@commons/shared';
 import type { Post, Thread } from '@commons/shared/src/generated/prisma/client';
 
 /** A thread as published on pub/sub: JSON-safe (dates as ISO strings). */
@@ -43,22 +43,16 @@ export const toPostRow = (event: PostEvent): Post => ({
   deletedAt: asDate(event.deletedAt),
 });
 
-type PublishDeps = Pick<ServiceDeps, 'pubsub' | 'logger'>;
+type PublishDeps = Pick<ServiceDeps, 'pubsub' | 'logger' | 'metrics'>;
 
-// Publishing runs after commit: a stored thread or post is never reported as failed because
-// Redis hiccupped. A lost event is caught up by reading `Channel.threads` / `Thread.posts`.
-async function publish(deps: PublishDeps, topic: string, payload: unknown, what: Record<string, string>): Promise<void> {
-  try {
-    await deps.pubsub.publish(topic, payload);
-  } catch (err) {
-    deps.logger.error({ err, topic, ...what }, 'could not publish a board event');
-  }
-}
+// Publishing runs after commit (publishAfterCommit: a failure is logged and counted, never
+// thrown). A lost event is caught up by reading `Channel.threads` / `Thread.posts`.
+const publish = (deps: PublishDeps, topic: string, payload: unknown) => publishAfterCommit(deps, topic, payload);
 
 /** `threadActivity`: the thread, as of the commit that created it or added a post to it. */
 export const publishThreadActivity = (deps: PublishDeps, thread: Thread) =>
-  publish(deps, topics.threadActivity(thread.channelId), toThreadEvent(thread), { threadId: thread.id });
+  publish(deps, topics.threadActivity(thread.channelId), toThreadEvent(thread));
 
 /** `postAdded`: a new reply, as stored. */
 export const publishPostAdded = (deps: PublishDeps, post: Post) =>
-  publish(deps, topics.postAdded(post.threadId), toPostEvent(post), { postId: post.id });
+  publish(deps, topics.postAdded(post.threadId), toPostEvent(post));

@@ -1,4 +1,4 @@
-import { notFound, topics, type MembershipChangedEvent } from '@commons/shared';
+import { notFound, publishAfterCommit, topics, type MembershipChangedEvent } from '@commons/shared';
 import type { ChannelContext } from '../context';
 import type { MutationResolvers } from '../__generated__/resolvers-types';
 import { archiveChannel, channelChanges, createChannel, updateChannel } from '../domain/channels';
@@ -10,11 +10,7 @@ import { addMember, removableBy, removeMember, setMemberRole } from '../domain/m
  */
 async function membershipChanged(ctx: ChannelContext, event: MembershipChangedEvent): Promise<void> {
   forgetChannel(ctx, event.channelId);
-  try {
-    await ctx.pubsub.publish(topics.membershipChanged(event.channelId), event);
-  } catch (err) {
-    ctx.logger.error({ err, event }, 'could not publish a membership change');
-  }
+  await publishAfterCommit(ctx, topics.membershipChanged(event.channelId), event);
 }
 
 function forgetChannel(ctx: ChannelContext, channelId: string): void {

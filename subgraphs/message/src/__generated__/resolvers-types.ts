@@ -22,8 +22,17 @@ export type Scalars = {
 export type Channel = {
   __typename?: 'Channel';
   id: Scalars['ID']['output'];
+  /** The caller's read marker; null until they mark something read. */
+  lastReadMessageId: Maybe<Scalars['ID']['output']>;
   /** Oldest first; `last: 50` is the latest 50, `before` pages back. */
   messages: MessageConnection;
+  /** Newest pin first; at most 50 per channel. */
+  pinnedMessages: Array<Message>;
+  /**
+   * For the caller: messages after their read marker, not counting deleted messages or the
+   * caller's own; counted up to 1000 (show "999+" beyond). 0 for a non-member.
+   */
+  unreadCount: Scalars['Int']['output'];
 };
 
 
@@ -48,7 +57,15 @@ export type Message = {
   /** soft delete: the row stays, the body is cleared */
   deletedAt: Maybe<Scalars['DateTime']['output']>;
   editedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Earlier bodies, oldest first; empty after delete. */
+  edits: Array<MessageEdit>;
   id: Scalars['ID']['output'];
+  pinned: Scalars['Boolean']['output'];
+  /** When it was pinned; null when not pinned. */
+  pinnedAt: Maybe<Scalars['DateTime']['output']>;
+  /** One entry per emoji, in the order each emoji was first used on this message. */
+  reactions: Array<ReactionSummary>;
+  /** The message replied to, in the same channel; shown as deleted when it was. */
   replyTo: Maybe<Message>;
 };
 
@@ -64,15 +81,113 @@ export type MessageEdge = {
   node: Message;
 };
 
+export type MessageEdit = {
+  __typename?: 'MessageEdit';
+  /** The body before this edit. */
+  body: Scalars['String']['output'];
+  /** When this edit replaced it. */
+  editedAt: Scalars['DateTime']['output'];
+};
+
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Members only. */
+  /** Idempotent per (caller, message, emoji). At most 20 distinct emoji per message (CONFLICT beyond). */
+  addReaction: Message;
+  /** The author, or the channel's OWNER or ADMIN. Soft: the body, edits, reactions and pin are cleared; the message keeps its place. */
+  deleteMessage: Message;
+  /** The author only. The old body goes to `edits`. */
+  editMessage: Message;
+  /** Moves the caller's read marker to this message; never backwards. */
+  markRead: Channel;
+  /** OWNER or ADMIN. */
+  pinMessage: Message;
+  /** Idempotent. */
+  removeReaction: Message;
+  /** RATE_LIMITED (with `extensions.retryAfterMs`) beyond a burst per user. */
   sendMessage: Message;
+  /** Tells the channel's other readers the caller is typing. Not stored; at most one event per 3 s per caller and channel (calls in between are accepted and coalesced). Always true. */
+  sendTyping: Scalars['Boolean']['output'];
 };
 
 
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
+export type MutationAddReactionArgs = {
+  emoji: Scalars['String']['input'];
+  messageId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
+export type MutationDeleteMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
+export type MutationEditMessageArgs = {
+  body: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
+export type MutationMarkReadArgs = {
+  channelId: Scalars['ID']['input'];
+  messageId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
+export type MutationPinMessageArgs = {
+  id: Scalars['ID']['input'];
+  pinned: Scalars['Boolean']['input'];
+};
+
+
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
+export type MutationRemoveReactionArgs = {
+  emoji: Scalars['String']['input'];
+  messageId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
 export type MutationSendMessageArgs = {
   input: SendMessageInput;
+};
+
+
+/**
+ * Members only. An archived channel is read-only: only deleteMessage and markRead work there
+ * (CONFLICT otherwise).
+ */
+export type MutationSendTypingArgs = {
+  channelId: Scalars['ID']['input'];
 };
 
 export type PageInfo = {
@@ -87,11 +202,32 @@ export type Query = {
   __typename?: 'Query';
   /** null if missing or not visible to the caller */
   message: Maybe<Message>;
+  /**
+   * Full-text search over the channels the caller may read (or only `channelId`), best match
+   * first; deleted messages are never found. Edges' cursors are search cursors.
+   */
+  searchMessages: MessageConnection;
 };
 
 
 export type QueryMessageArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QuerySearchMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  channelId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  query: Scalars['String']['input'];
+};
+
+export type ReactionSummary = {
+  __typename?: 'ReactionSummary';
+  count: Scalars['Int']['output'];
+  /** One grapheme cluster (👍🏽) or a `:short_name:`. */
+  emoji: Scalars['String']['output'];
+  viewerHasReacted: Scalars['Boolean']['output'];
 };
 
 export type SendMessageInput = {
@@ -109,12 +245,33 @@ export type Subscription = {
    * replays every message after it, in order, then goes live: no gap, no duplicate.
    */
   messageAdded: Message;
+  /** Each edit, delete, reaction change and pin of a message in a channel the caller may read: the message after the change. */
+  messageUpdated: Message;
+  /** Others typing in a channel the caller may read; never the caller's own. */
+  typing: TypingEvent;
 };
 
 
 export type SubscriptionMessageAddedArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   channelId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionMessageUpdatedArgs = {
+  channelId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionTypingArgs = {
+  channelId: Scalars['ID']['input'];
+};
+
+export type TypingEvent = {
+  __typename?: 'TypingEvent';
+  at: Scalars['DateTime']['output'];
+  channelId: Scalars['ID']['output'];
+  user: User;
 };
 
 export type User = {
@@ -227,14 +384,17 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Message: ResolverTypeWrapper<MessageModel>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
+  MessageEdit: ResolverTypeWrapper<MessageEdit>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReactionSummary: ResolverTypeWrapper<ReactionSummary>;
   SendMessageInput: SendMessageInput;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TypingEvent: ResolverTypeWrapper<Omit<TypingEvent, 'user'> & { user: ResolversTypes['User'] }>;
   User: ResolverTypeWrapper<UserRef>;
 }>;
 
@@ -246,21 +406,27 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   Message: MessageModel;
+  Boolean: Scalars['Boolean']['output'];
   MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
+  MessageEdit: MessageEdit;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
+  ReactionSummary: ReactionSummary;
   SendMessageInput: SendMessageInput;
   Subscription: Record<PropertyKey, never>;
+  TypingEvent: Omit<TypingEvent, 'user'> & { user: ResolversParentTypes['User'] };
   User: UserRef;
 }>;
 
 export type ChannelResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['Channel'] = ResolversParentTypes['Channel'], FederationReferenceType extends FederationReferenceTypes['Channel'] = FederationReferenceTypes['Channel']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Channel']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastReadMessageId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<ChannelMessagesArgs>>;
+  pinnedMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
+  unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -277,7 +443,11 @@ export type MessageResolvers<ContextType = MessageContext, ParentType extends Re
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   deletedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   editedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  edits?: Resolver<Array<ResolversTypes['MessageEdit']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  pinned?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  pinnedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  reactions?: Resolver<Array<ResolversTypes['ReactionSummary']>, ParentType, ContextType>;
   replyTo?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
 }>;
 
@@ -291,8 +461,20 @@ export type MessageEdgeResolvers<ContextType = MessageContext, ParentType extend
   node?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
 }>;
 
+export type MessageEditResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['MessageEdit'] = ResolversParentTypes['MessageEdit']> = ResolversObject<{
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  editedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  addReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationAddReactionArgs, 'emoji' | 'messageId'>>;
+  deleteMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDeleteMessageArgs, 'id'>>;
+  editMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationEditMessageArgs, 'body' | 'id'>>;
+  markRead?: Resolver<ResolversTypes['Channel'], ParentType, ContextType, RequireFields<MutationMarkReadArgs, 'channelId' | 'messageId'>>;
+  pinMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationPinMessageArgs, 'id' | 'pinned'>>;
+  removeReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRemoveReactionArgs, 'emoji' | 'messageId'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
+  sendTyping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSendTypingArgs, 'channelId'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -304,10 +486,25 @@ export type PageInfoResolvers<ContextType = MessageContext, ParentType extends R
 
 export type QueryResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
+  searchMessages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QuerySearchMessagesArgs, 'query'>>;
+}>;
+
+export type ReactionSummaryResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['ReactionSummary'] = ResolversParentTypes['ReactionSummary']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  emoji?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  viewerHasReacted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   messageAdded?: SubscriptionResolver<ResolversTypes['Message'], "messageAdded", ParentType, ContextType, RequireFields<SubscriptionMessageAddedArgs, 'channelId'>>;
+  messageUpdated?: SubscriptionResolver<ResolversTypes['Message'], "messageUpdated", ParentType, ContextType, RequireFields<SubscriptionMessageUpdatedArgs, 'channelId'>>;
+  typing?: SubscriptionResolver<ResolversTypes['TypingEvent'], "typing", ParentType, ContextType, RequireFields<SubscriptionTypingArgs, 'channelId'>>;
+}>;
+
+export type TypingEventResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['TypingEvent'] = ResolversParentTypes['TypingEvent']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  channelId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
 export type UserResolvers<ContextType = MessageContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
@@ -320,10 +517,13 @@ export type Resolvers<ContextType = MessageContext> = ResolversObject<{
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
+  MessageEdit?: MessageEditResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReactionSummary?: ReactionSummaryResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TypingEvent?: TypingEventResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

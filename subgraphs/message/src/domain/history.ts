@@ -1,5 +1,8 @@
-import { badInput, decodeCursor, encodeCursor, toConnection, type Connection, type PageRequest } from '@commons/shared';
+import { badInput, decodeCursor, encodeCursor, MAX_PAGE_SIZE, toConnection, type Connection, type PageRequest } from '@commons/shared';
 import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
+import type { MessageContext } from '../context';
+import { toMessageEvent, toMessageRow } from './messageRow';
+import { reactionCounts, type ReactionCount } from './reactions';
 
 const CURSOR_KIND = 'm';
 
@@ -24,6 +27,34 @@ export async function messagesPage(prisma: PrismaClient, channelId: string, page
     take: page.limit + 1,
   });
   return toConnection(rows, page, messageCursor);
+}
+
+/** The cache holds the largest page there is, plus one row that tells whether older ones exist. */
+const CACHED_ROWS = MAX_PAGE_SIZE + 1;
+
+/**
+ * The latest `limit` messages of a channel (`last: n` without `before`: what a client opens a
+ * channel with), served from the channel's cached page with their reaction counts; on a miss
+ * read from Postgres and cached (see MessagePageCache for why that cannot cache stale rows).
+ * The rows and counts prime this operation's loaders: a hit reads neither messages nor reaction counts.
+ */
+export async function latestMessages(ctx: MessageContext, channelId: string, page: PageRequest): Promise<Connection<Message>> {
+  const { page: cached, version } = await ctx.messageCache.read(channelId);
+  let rows: Message[];
+  let counts: Map<string, ReactionCount[]>;
+  if (cached) {
+    rows = cached.rows.map(toMessageRow);
+    counts = new Map(Object.entries(cached.reactions));
+  } else {
+    rows = await ctx.prisma.message.findMany({ where: { channelId }, orderBy: { seq: 'desc' }, take: CACHED_ROWS });
+    counts = await reactionCounts(ctx.prisma, rows.map((row) => row.id));
+    await ctx.messageCache.store(channelId, version, { rows: rows.map(toMessageEvent), reactions: Object.fromEntries(counts) });
+  }
+  for (const row of rows) {
+    ctx.loaders.messageById.prime(row.id, row);
+    ctx.loaders.reactionCounts.prime(row.id, counts.get(row.id) ?? []);
+  }
+  return toConnection(rows.slice(0, page.limit + 1), page, messageCursor);
 }
 
 /** Every message after `afterSeq` (through `throughSeq`, when given), in seq order, read in pages. */

@@ -1,4 +1,4 @@
-import { badInput, conflict, topics, type ServiceDeps } from '@commons/shared';
+import { badInput, conflict, publishAfterCommit, topics, type ServiceDeps } from '@commons/shared';
 import { Prisma, type Message, type PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { SendMessageInput } from '../__generated__/resolvers-types';
 import type { MessageContext } from '../context';
@@ -17,7 +17,10 @@ export interface NewMessage {
 
 /**
  * Sends a message as the viewer: members only, not in an archived channel. The same
- * (author, clientId) twice returns the first message and publishes nothing.
+ * (author, clientId) twice returns the first message and publishes nothing (and costs no
+ * rate-limit token: a retry of an acknowledged send must get its answer). A send that passes
+ * the rate limit either stores its message or fails before storing anything, so under a burst
+ * every acknowledged send is a stored message and every refused one is RATE_LIMITED.
  */
 export async function sendMessage(ctx: MessageContext, input: SendMessageInput): Promise<Message> {
   const viewer = ctx.access.requireViewer();
@@ -35,6 +38,7 @@ export async function sendMessage(ctx: MessageContext, input: SendMessageInput):
     const parent = await ctx.loaders.messageById.load(input.replyToId);
     if (!parent || parent.channelId !== channel.id) throw badInput('replyToId must be a message in this channel', 'replyToId');
   }
+  await ctx.sendLimiter.consume(viewer.id);
 
   let message: Message;
   try {
@@ -45,35 +49,41 @@ export async function sendMessage(ctx: MessageContext, input: SendMessageInput):
     if (winner) return winner;
     throw err;
   }
+  // Before answering: whoever reads the channel after this send sees it.
+  await ctx.messageCache.invalidate(channel.id);
   await publishMessageAdded(ctx, message);
   return message;
 }
 
 /**
- * Stores a message with the channel's next `seq`, in one transaction. The counter upsert
- * holds the counter row's lock until commit, so per channel `seq` order is commit order and
- * has no holes (a rolled-back send rolls its increment back too): replay can never skip one.
+ * Stores a message with the channel's next `seq`, in one statement (so one round trip, and
+ * the shortest possible hold on the channel's counter). The counter upsert holds the counter
+ * row's lock until the statement commits, so per channel `seq` order is commit order and has
+ * no holes (a failed insert rolls its increment back too): replay can never skip one.
  */
-export function insertMessage(prisma: PrismaClient, message: NewMessage): Promise<Message> {
-  return prisma.$transaction(async (tx) => {
-    const [{ last_seq: seq }] = await tx.$queryRaw<Array<{ last_seq: bigint }>>`
+export async function insertMessage(prisma: PrismaClient, message: NewMessage): Promise<Message> {
+  const [row] = await prisma.$queryRaw<Message[]>`
+    WITH next AS (
       INSERT INTO channel_message_counters (channel_id, last_seq) VALUES (${message.channelId}::uuid, 1)
       ON CONFLICT (channel_id) DO UPDATE SET last_seq = channel_message_counters.last_seq + 1
-      RETURNING last_seq`;
-    return tx.message.create({ data: { ...message, seq } });
-  });
+      RETURNING last_seq
+    )
+    INSERT INTO messages (id, channel_id, seq, author_id, body, client_id, reply_to_id)
+    SELECT gen_random_uuid(), ${message.channelId}::uuid, next.last_seq, ${message.authorId}, ${message.body},
+           ${message.clientId ?? null}, ${message.replyToId ?? null}::uuid
+    FROM next
+    RETURNING id, channel_id AS "channelId", seq, author_id AS "authorId", body, client_id AS "clientId",
+              reply_to_id AS "replyToId", created_at AS "createdAt", edited_at AS "editedAt",
+              deleted_at AS "deletedAt", pinned_at AS "pinnedAt", pinned_by_id AS "pinnedById"`;
+  return row;
 }
 
 /** Runs after commit: a stored message is never reported as failed because Redis hiccupped. */
-export async function publishMessageAdded(deps: Pick<ServiceDeps, 'pubsub' | 'logger'>, message: Message): Promise<void> {
-  try {
-    await deps.pubsub.publish(topics.messageAdded(message.channelId), toMessageEvent(message));
-  } catch (err) {
-    deps.logger.error({ err, messageId: message.id }, 'could not publish messageAdded');
-  }
-}
+export const publishMessageAdded = (deps: Pick<ServiceDeps, 'pubsub' | 'logger' | 'metrics'>, message: Message) =>
+  publishAfterCommit(deps, topics.messageAdded(message.channelId), toMessageEvent(message));
 
-function validateBody(body: string): string {
+/** 1..4000 characters, not only whitespace; else BAD_USER_INPUT. */
+export function validateBody(body: string): string {
   if (body.trim().length === 0) throw badInput('A message needs some text', 'body');
   // Code points, not UTF-16 units: an emoji counts as one character, as users see it.
   if ([...body].length > MAX_BODY_LENGTH) throw badInput(`A message is at most ${MAX_BODY_LENGTH} characters`, 'body');
@@ -91,4 +101,7 @@ function validateClientId(clientId: string | null | undefined): string | null {
 const findByClientId = (prisma: PrismaClient, authorId: string, clientId: string) =>
   prisma.message.findUnique({ where: { authorId_clientId: { authorId, clientId } } });
 
-const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+/** A concurrent send with the same (author, clientId) won: P2002 from the client API, 23505 from raw SQL. */
+const isUniqueViolation = (err: unknown) =>
+  err instanceof Prisma.PrismaClientKnownRequestError &&
+  (err.code === 'P2002' || (err.code === 'P2010' && /23505|unique/i.test(JSON.stringify(err.meta ?? err.message))));

@@ -1,6 +1,6 @@
 import { parsePageArgs } from '@commons/shared';
 import type { ChannelResolvers } from '../__generated__/resolvers-types';
-import { messagesPage } from '../domain/history';
+import { latestMessages, messagesPage } from '../domain/history';
 
 const DEFAULT_PAGE_SIZE = 50;
 
@@ -9,6 +9,22 @@ export const Channel: ChannelResolvers = {
   __resolveReference: (ref) => ({ id: ref.id }),
   async messages(channel, args, ctx) {
     await ctx.access.requireReadable(channel.id);
-    return messagesPage(ctx.prisma, channel.id, parsePageArgs(args, DEFAULT_PAGE_SIZE));
+    const page = parsePageArgs(args, DEFAULT_PAGE_SIZE);
+    // The latest page (`last: n`, no `before`) is what every client opens a channel with: cached.
+    if (page.direction === 'backward' && page.before === undefined) return latestMessages(ctx, channel.id, page);
+    return messagesPage(ctx.prisma, channel.id, page);
+  },
+  async pinnedMessages(channel, _args, ctx) {
+    await ctx.access.requireReadable(channel.id);
+    return ctx.loaders.pinnedByChannel.load(channel.id);
+  },
+  // Read state is a member's: a non-member (of a public channel) has none.
+  async unreadCount(channel, _args, ctx) {
+    if (!(await ctx.access.role(channel.id))) return 0;
+    return (await ctx.loaders.readState.load(channel.id)).unreadCount;
+  },
+  async lastReadMessageId(channel, _args, ctx) {
+    if (!(await ctx.access.role(channel.id))) return null;
+    return (await ctx.loaders.readState.load(channel.id)).lastReadMessageId;
   },
 };

@@ -10,6 +10,16 @@ export const Message: MessageResolvers = {
   channel: (message) => ({ id: message.channelId }),
   // The channel subgraph resolves the rest of User through federation.
   author: (message) => ({ id: message.authorId }),
+  // Same channel as the reply (checked at send), so as readable; a deleted parent shows as deleted.
   replyTo: (message, _args, ctx) => (message.replyToId ? ctx.loaders.messageById.load(message.replyToId) : null),
+  async reactions(message, _args, ctx) {
+    if (message.deletedAt) return [];
+    const counts = await ctx.loaders.reactionCounts.load(message.id);
+    // Only a message with reactions needs to know which are the viewer's.
+    const mine = counts.length > 0 ? await ctx.loaders.viewerReactions.load(message.id) : new Set<string>();
+    return counts.map(({ emoji, count }) => ({ emoji, count, viewerHasReacted: mine.has(emoji) }));
+  },
+  pinned: (message) => message.pinnedAt !== null,
+  edits: (message, _args, ctx) => (message.deletedAt ? [] : ctx.loaders.editsByMessage.load(message.id)),
   cursor: (message) => messageCursor(message),
 };

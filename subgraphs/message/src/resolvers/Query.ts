@@ -1,4 +1,5 @@
 import type { QueryResolvers } from '../__generated__/resolvers-types';
+import { searchMessages } from '../domain/search';
 
 export const Query: QueryResolvers = {
   async message(_root, { id }, ctx) {
@@ -6,4 +7,5 @@ export const Query: QueryResolvers = {
     const message = await ctx.loaders.messageById.load(id);
     return message && (await ctx.access.canRead(message.channelId)) ? message : null;
   },
+  searchMessages: (_root, args, ctx) => searchMessages(ctx, args),
 };

@@ -1,9 +1,9 @@
-import { topics, type AsyncQueue, type ServiceDeps, type VoiceParticipantPayload, type VoiceRoomEvent, type VoiceSignalEvent } from '@commons/shared';
+import { publishAfterCommit, topics, type AsyncQueue, type ServiceDeps, type VoiceParticipantPayload, type VoiceRoomEvent, type VoiceSignalEvent } from '@commons/shared';
 import type { VoiceParticipant } from '@commons/shared/src/generated/prisma/client';
 
 export type VoiceEventKind = VoiceRoomEvent['kind'];
 
-type Publisher = Pick<ServiceDeps, 'pubsub' | 'logger'>;
+type Publisher = Pick<ServiceDeps, 'pubsub' | 'logger' | 'metrics'>;
 
 export const toParticipantPayload = (row: VoiceParticipant): VoiceParticipantPayload => ({
   ...row,
@@ -26,22 +26,14 @@ export const toParticipantRow = (payload: VoiceParticipantPayload): VoicePartici
 /** Runs after commit: a stored change is never reported as failed because Redis hiccupped. */
 export async function publishRoomEvent(deps: Publisher, kind: VoiceEventKind, participant: VoiceParticipant): Promise<void> {
   const event: VoiceRoomEvent = { kind, participant: toParticipantPayload(participant) };
-  try {
-    await deps.pubsub.publish(topics.voiceRoom(participant.channelId), event);
-  } catch (err) {
-    deps.logger.error({ err, participantId: participant.id, kind }, 'could not publish a voice event');
-  }
+  await publishAfterCommit(deps, topics.voiceRoom(participant.channelId), event);
 }
 
 /** A removed seat: LEFT for the room, and the end of its own signal stream. */
 export async function publishParticipantLeft(deps: Publisher, participant: VoiceParticipant): Promise<void> {
   await publishRoomEvent(deps, 'LEFT', participant);
   const closed: VoiceSignalEvent = { closed: true };
-  try {
-    await deps.pubsub.publish(topics.voiceSignals(participant.id), closed);
-  } catch (err) {
-    deps.logger.error({ err, participantId: participant.id }, 'could not close a signal stream');
-  }
+  await publishAfterCommit(deps, topics.voiceSignals(participant.id), closed);
 }
 
 /**

@@ -9,7 +9,7 @@ const BATCH = 500;
  * Safe to run on every replica at once: each row is deleted, and so announced, by one of them.
  * Returns how many this call removed.
  */
-export async function sweepStaleParticipants(deps: Pick<ServiceDeps, 'prisma' | 'pubsub' | 'logger'>, timeoutMs: number): Promise<number> {
+export async function sweepStaleParticipants(deps: Pick<ServiceDeps, 'prisma' | 'pubsub' | 'logger' | 'metrics'>, timeoutMs: number): Promise<number> {
   let removed = 0;
   for (;;) {
     const rows = await deleteStaleParticipants(deps.prisma, timeoutMs, BATCH);
@@ -26,7 +26,7 @@ export interface Sweeper {
 }
 
 /** Sweeps every `sweepIntervalMs`, one sweep at a time; a failed sweep is logged and retried next tick. */
-export function createSweeper(deps: Pick<ServiceDeps, 'prisma' | 'pubsub' | 'logger'>, settings: Pick<VoiceConfig, 'heartbeatTimeoutMs' | 'sweepIntervalMs'>): Sweeper {
+export function createSweeper(deps: Pick<ServiceDeps, 'prisma' | 'pubsub' | 'logger' | 'metrics'>, settings: Pick<VoiceConfig, 'heartbeatTimeoutMs' | 'sweepIntervalMs'>): Sweeper {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   const tick = () => {

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger, Metrics, Redis } from '@commons/shared';
+import type { MessageEvent } from './messageRow';
+import type { ReactionCount } from './reactions';
+
+/** A channel's latest messages (newest first) with their reaction counts, as cached. */
+export interface CachedPage {
+  rows: MessageEvent[];
+  reactions: Record<string, ReactionCount[]>;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses); 0 before the first lookup. */
+  hitRate: number;
+}
+
+/**
+ * The most recent page of each channel's messages, shared by every replica through Redis (in
+ * process memory in embedded mode).
+ *
+ * Coherence: each channel has a version, which every write replaces after it commits (and
+ * drops the page with it). A reader notes the version, reads Postgres on a miss, and stores
+ * its page only if the version is still the one it noted (an atomic compare-and-set): a reader
+ * that raced a write can never put back what the write replaced. Versions are random tokens,
+ * never reused, so an expired version cannot come back and match an old reader either.
+ * A write is acknowledged only after its invalidation, so whoever reads after it sees it.
+ */
+export interface MessagePageCache {
+  /** The channel's page and the version to store one under when there is none (a miss). */
+  read(channelId: string): Promise<{ page: CachedPage | null; version: string }>;
+  /** Stores `page` if no write happened since `read` returned `version`. */
+  store(channelId: string, version: string, page: CachedPage): Promise<void>;
+  /** After a write commits: later reads miss until a reader stores a fresh page. */
+  invalidate(channelId: string): Promise<void>;
+  stats(): CacheStats;
+}
+
+/** How long a page lives without writes; writes invalidate, so this only bounds memory and the damage of a lost invalidation. */
+export const PAGE_TTL_MS = 60_000;
+/** A channel's version outlives its page by far, so a reader's noted version cannot expire mid-read. */
+const VERSION_TTL_MS = 24 * 60 * 60_000;
+/** Embedded mode keeps at most this many channels' pages. */
+const MEMORY_MAX_CHANNELS = 1000;
+/** The version of a channel with no version yet (never written, or long ago). */
+const INITIAL = '0';
+
+interface Store {
+  read(channelId: string): Promise<{ page: CachedPage | null; version: string }>;
+  store(channelId: string, version: string, page: CachedPage): Promise<void>;
+  invalidate(channelId: string): Promise<void>;
+}
+
+// Both keys hash to one Redis Cluster slot (`{channelId}`), as the store script needs.
+const versionKey = (channelId: string) => `msgcache:{${channelId}}:version`;
+const pageKey = (channelId: string) => `msgcache:{${channelId}}:page`;
+
+// KEYS: version, page. ARGV: the version the reader noted, the page (JSON), its TTL in ms.
+const STORE_IF_UNCHANGED = `
+local current = redis.call('GET', KEYS[1]) or '${INITIAL}'
+if current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+function redisStore(redis: Redis): Store {
+  return {
+    async read(channelId) {
+      const [version, json] = await redis.mget(versionKey(channelId), pageKey(channelId));
+      const stored = json ? (JSON.parse(json) as { version: string; page: CachedPage }) : null;
+      const current = version ?? INITIAL;
+      return { version: current, page: stored?.version === current ? stored.page : null };
+    },
+    async store(channelId, version, page) {
+      const json = JSON.stringify({ version, page });
+      await redis.eval(STORE_IF_UNCHANGED, 2, versionKey(channelId), pageKey(channelId), version, json, PAGE_TTL_MS);
+    },
+    async invalidate(channelId) {
+      await redis.multi().set(versionKey(channelId), randomUUID(), 'PX', VERSION_TTL_MS).del(pageKey(channelId)).exec();
+    },
+  };
+}
+
+/** One process: every operation is atomic already. Oldest channels are dropped beyond the cap. */
+function memoryStore(): Store {
+  const entries = new Map<string, { version: string; page: CachedPage | null; expiresAt: number }>();
+  let nextVersion = 0;
+  return {
+    async read(channelId) {
+      let entry = entries.get(channelId);
+      // A reader makes the version it will store under, so an evicted entry (and its version)
+      // can never be confused with one that was never written.
+      if (!entry) {
+        entry = { version: String(++nextVersion), page: null, expiresAt: 0 };
+        entries.set(channelId, entry);
+        if (entries.size > MEMORY_MAX_CHANNELS) entries.delete(entries.keys().next().value as string);
+      }
+      return { version: entry.version, page: entry.expiresAt > Date.now() ? entry.page : null };
+    },
+    async store(channelId, version, page) {
+      const entry = entries.get(channelId);
+      if (entry?.version === version) Object.assign(entry, { page, expiresAt: Date.now() + PAGE_TTL_MS });
+    },
+    async invalidate(channelId) {
+      const entry = entries.get(channelId);
+      if (entry) Object.assign(entry, { version: String(++nextVersion), page: null });
+    },
+  };
+}
+
+/**
+ * The page cache over Redis, or process memory when there is none. Redis errors never fail a
+ * read (the database answers; a miss) or a write (logged; the page's TTL bounds the damage).
+ */
+export function createMessagePageCache(deps: { redis: Redis | null; logger: Logger; metrics?: Metrics }): MessagePageCache {
+  const store = deps.redis ? redisStore(deps.redis) : memoryStore();
+  const counts = { hits: 0, misses: 0 };
+  const count = (result: 'hit' | 'miss') => {
+    counts[result === 'hit' ? 'hits' : 'misses']++;
+    deps.metrics?.cache.inc({ cache: 'message_page', result });
+  };
+  return {
+    async read(channelId) {
+      try {
+        const result = await store.read(channelId);
+        count(result.page ? 'hit' : 'miss');
+        return result;
+      } catch (err) {
+        deps.logger.warn({ err, channelId }, 'message cache read failed');
+        count('miss');
+        // A version no store can match: this reader will not store its page.
+        return { page: null, version: `unavailable:${randomUUID()}` };
+      }
+    },
+    async store(channelId, version, page) {
+      try {
+        await store.store(channelId, version, page);
+      } catch (err) {
+        deps.logger.warn({ err, channelId }, 'message cache store failed');
+      }
+    },
+    async invalidate(channelId) {
+      try {
+        await store.invalidate(channelId);
+      } catch (err) {
+        deps.logger.error({ err, channelId }, 'message cache invalidation failed');
+      }
+    },
+    stats() {
+      const total = counts.hits + counts.misses;
+      return { ...counts, hitRate: total === 0 ? 0 : counts.hits / total };
+    },
+  };
+}

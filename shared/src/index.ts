@@ -16,3 +16,4 @@ export * from './redis';
 export * from './subgraph-server';
 export * from './service-main';
 export * from './live-access';
+export * from './scalars';

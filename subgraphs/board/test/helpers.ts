@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { createForwardedUserSigner, FORWARDED_USER_HEADER, type PubSub, type Viewer } from '@commons/shared';
 import type { PrismaClient } from '@commons/shared/src/generated/prisma/client';
-import type { ChannelKind, ChannelVisibility, MemberRole } from '@commons/shared/src/generated/prisma/enums';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
+import { createChannel as buildChannel, waitFor, type ChannelOptions } from '../../../tests/testkit/builders';
 import { startSubgraph, TEST_GATEWAY_SECRET } from '../../../tests/testkit/subgraph';
 import { createBoardSubgraph } from '../src/server';
 
@@ -47,54 +45,15 @@ export async function startBoardSubgraph(label: string) {
   return { ...subgraph, queries, open };
 }
 
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { createUser, createWsClient, waitFor } from '../../../tests/testkit/builders';
 
-// ---------------------------------------------------------------- data builders (unique per call)
-
-export async function createUser(prisma: PrismaClient): Promise<Viewer> {
-  const id = `user-${randomUUID()}`;
-  await prisma.user.create({ data: { id, handle: id.slice(0, 20), displayName: 'Test User' } });
-  return { id };
-}
-
-export async function createChannel(
-  prisma: PrismaClient,
-  options: { kind?: ChannelKind; visibility?: ChannelVisibility; members?: Viewer[]; role?: MemberRole } = {},
-): Promise<string> {
-  const members = options.members ?? [];
-  const channel = await prisma.channel.create({
-    data: {
-      name: `forum-${randomUUID().slice(0, 8)}`,
-      kind: options.kind ?? 'FORUM',
-      visibility: options.visibility ?? 'PUBLIC',
-      createdById: members[0]?.id ?? 'nobody',
-      memberCount: members.length,
-    },
-  });
-  for (const member of members) {
-    await prisma.membership.create({ data: { channelId: channel.id, userId: member.id, role: options.role ?? 'MEMBER' } });
-  }
-  return channel.id;
-}
+/** Channels here are FORUM channels unless a test says otherwise. */
+export const createChannel = (prisma: PrismaClient, options: ChannelOptions = {}) => buildChannel(prisma, { kind: 'FORUM', ...options });
 
 // ---------------------------------------------------------------- graphql-ws, as the gateway speaks it
 
 const sign = createForwardedUserSigner(TEST_GATEWAY_SECRET);
 
-export function createWsClient(httpUrl: string): Client {
-  return createClient({
-    url: httpUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: async () => ({ [FORWARDED_USER_HEADER]: await sign(null) }),
-    retryAttempts: 0,
-  });
-}
 
 export async function subscribeAs(client: Client, viewer: Viewer | null, query: string, variables: Record<string, unknown>) {
   const events: Array<{ data?: any; errors?: readonly any[] }> = [];

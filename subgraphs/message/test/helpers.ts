@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { createForwardedUserSigner, FORWARDED_USER_HEADER, loadConfig, type PubSub, type Viewer } from '@commons/shared';
 import type { PrismaClient } from '@commons/shared/src/generated/prisma/client';
-import type { ChannelVisibility, MemberRole } from '@commons/shared/src/generated/prisma/enums';
-import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client, FormattedExecutionResult } from 'graphql-ws';
+import { waitFor } from '../../../tests/testkit/builders';
 import { startSubgraph, TEST_GATEWAY_SECRET } from '../../../tests/testkit/subgraph';
 import { createMessageSubgraph, type MessageSubgraph } from '../src/server';
 
@@ -47,57 +45,12 @@ export async function startMessageSubgraph(label: string, env: Record<string, st
   return { ...subgraph, queries, observed, cacheStats: () => server.cacheStats() };
 }
 
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-// ---------------------------------------------------------------- data builders (unique per call)
-
-export async function createUser(prisma: PrismaClient): Promise<Viewer> {
-  const id = `user-${randomUUID()}`;
-  await prisma.user.create({ data: { id, handle: id.slice(0, 20), displayName: 'Test User' } });
-  return { id };
-}
-
-export async function createChannel(
-  prisma: PrismaClient,
-  options: { visibility?: ChannelVisibility; archived?: boolean; members?: Viewer[]; role?: MemberRole } = {},
-): Promise<string> {
-  const members = options.members ?? [];
-  const channel = await prisma.channel.create({
-    data: {
-      name: `channel-${randomUUID().slice(0, 8)}`,
-      kind: 'TEXT',
-      visibility: options.visibility ?? 'PUBLIC',
-      createdById: members[0]?.id ?? 'nobody',
-      archivedAt: options.archived ? new Date() : null,
-      memberCount: members.length,
-    },
-  });
-  for (const member of members) await addMember(prisma, channel.id, member, options.role);
-  return channel.id;
-}
-
-export async function addMember(prisma: PrismaClient, channelId: string, user: Viewer, role: MemberRole = 'MEMBER') {
-  await prisma.membership.create({ data: { channelId, userId: user.id, role } });
-}
+export { addMember, createChannel, createUser, createWsClient, waitFor } from '../../../tests/testkit/builders';
 
 // ---------------------------------------------------------------- graphql-ws, as the gateway speaks it
 
 const sign = createForwardedUserSigner(TEST_GATEWAY_SECRET);
 
-export function createWsClient(httpUrl: string): Client {
-  return createClient({
-    url: httpUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: async () => ({ [FORWARDED_USER_HEADER]: await sign(null) }),
-    retryAttempts: 0,
-  });
-}
 
 export type Event = FormattedExecutionResult<Record<string, any>, unknown>;
 

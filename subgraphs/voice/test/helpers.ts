@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type Viewer } from '@commons/shared';
+import { loadConfig } from '@commons/shared';
 import type { PrismaClient } from '@commons/shared/src/generated/prisma/client';
-import type { ChannelKind, ChannelVisibility } from '@commons/shared/src/generated/prisma/enums';
+import { createChannel as buildChannel, type ChannelOptions } from '../../../tests/testkit/builders';
 import { startSubgraph } from '../../../tests/testkit/subgraph';
 import { createVoiceSubgraph } from '../src/server';
 
@@ -23,29 +23,10 @@ export async function startVoiceSubgraph(label: string, env: Record<string, stri
 
 // ---------------------------------------------------------------- data builders (unique per call)
 
-export async function createUser(prisma: PrismaClient): Promise<Viewer> {
-  const id = `user-${randomUUID()}`;
-  await prisma.user.create({ data: { id, handle: id.slice(0, 20), displayName: 'Test User' } });
-  return { id };
-}
+export { createUser } from '../../../tests/testkit/builders';
 
-export async function createChannel(
-  prisma: PrismaClient,
-  options: { kind?: ChannelKind; visibility?: ChannelVisibility; members?: Viewer[] } = {},
-): Promise<string> {
-  const members = options.members ?? [];
-  const channel = await prisma.channel.create({
-    data: {
-      name: `voice-${randomUUID().slice(0, 8)}`,
-      kind: options.kind ?? 'VOICE',
-      visibility: options.visibility ?? 'PUBLIC',
-      createdById: members[0]?.id ?? 'nobody',
-      memberCount: members.length,
-    },
-  });
-  for (const member of members) await prisma.membership.create({ data: { channelId: channel.id, userId: member.id } });
-  return channel.id;
-}
+/** Channels here are VOICE channels unless a test says otherwise. */
+export const createChannel = (prisma: PrismaClient, options: ChannelOptions = {}) => buildChannel(prisma, { kind: 'VOICE', ...options });
 
 /** Seats rows directly, `ageMs` past their last heartbeat (by the database clock). */
 export async function seat(prisma: PrismaClient, channelId: string, userId: string, ageMs = 0): Promise<string> {

@@ -33,36 +33,43 @@ const LIVE = `subscription($id: ID!, $after: String) { messageAdded(channelId: $
 const seqOf = (cursor: string) => Number(JSON.parse(Buffer.from(cursor, 'base64url').toString())[1]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A subscriber that resubscribes from its last cursor whenever its stream ends. */
+/**
+ * A subscriber that resubscribes from its last cursor whenever its stream ends. Only one
+ * subscription is ever live (each has a generation; a stale one's events and endings are
+ * ignored), as in a real client, so any duplicate or disorder it records is the server's.
+ */
 function follower(socket: () => Client, channelId: string) {
   const received: string[] = [];
   const seqs: number[] = [];
   let lastCursor: string | undefined;
   let resubscribes = 0;
   let stopped = false;
+  let generation = 0;
   let unsubscribe = () => {};
   const subscribeFrom = () => {
     if (stopped) return;
+    unsubscribe();
+    const mine = ++generation;
     unsubscribe = socket().subscribe(
       { query: LIVE, variables: { id: channelId, after: lastCursor ?? null } },
       {
         next: (r: any) => {
           const m = r.data?.messageAdded;
-          if (!m) return;
+          if (!m || mine !== generation) return;
           received.push(m.clientId);
           seqs.push(seqOf(m.cursor));
           lastCursor = m.cursor;
         },
-        error: () => void again(),
-        complete: () => void again(),
+        error: () => void again(mine),
+        complete: () => void again(mine),
       },
     );
   };
-  const again = async () => {
-    if (stopped) return;
+  const again = async (ended: number) => {
+    if (stopped || ended !== generation) return;
     resubscribes++;
     await sleep(250);
-    subscribeFrom();
+    if (ended === generation) subscribeFrom();
   };
   return {
     received,
@@ -73,11 +80,11 @@ function follower(socket: () => Client, channelId: string) {
     start: subscribeFrom,
     /** Ends the live stream and catches up once more from the last cursor, as a reconnecting client does. */
     async catchUp(expected: number) {
-      unsubscribe();
       subscribeFrom();
       for (let i = 0; i < 100 && received.length < expected; i++) await sleep(100);
       await sleep(300);
       stopped = true;
+      generation++;
       unsubscribe();
     },
   };
@@ -132,9 +139,10 @@ it('loses and duplicates nothing acknowledged, through pub/sub kills, a Redis cr
   })();
 
   const writes: Promise<void>[] = [];
+  let launched = 0;
   const started = Date.now();
   for (let n = 0; Date.now() - started < WRITE_MS; n++) {
-    for (let c = 0; c < CHANNELS; c++) writes.push(send(c, `c${c}-m${n}`));
+    for (let c = 0; c < CHANNELS; c++, launched++) writes.push(send(c, `c${c}-m${n}`));
     await sleep(1000 / RATE_PER_CHANNEL);
   }
   await Promise.all(writes);
@@ -157,6 +165,7 @@ it('loses and duplicates nothing acknowledged, through pub/sub kills, a Redis cr
     };
   });
   const totals = {
+    launched,
     acknowledged: report.reduce((a, r) => a + r.acknowledged, 0),
     lost: report.reduce((a, r) => a + r.lost, 0),
     duplicates: report.reduce((a, r) => a + r.duplicates, 0),
@@ -172,7 +181,9 @@ it('loses and duplicates nothing acknowledged, through pub/sub kills, a Redis cr
   console.log(JSON.stringify(totals));
 
   expect(faults).toHaveLength(4);
-  expect(totals.acknowledged).toBeGreaterThan(CHANNELS * RATE_PER_CHANNEL * 10);
+  // Every write was retried (same clientId) until acknowledged; a loaded machine launches fewer.
+  expect(totals.acknowledged).toBe(launched);
+  expect(launched).toBeGreaterThan(100);
   for (const r of report) {
     expect(r).toMatchObject({ lost: 0, duplicates: 0, outOfOrder: 0 });
     expect(r.received).toBe(r.acknowledged);

@@ -144,7 +144,7 @@ class Pipeline {
     const variables = Object.fromEntries(
       (primary.variableUsages ?? []).filter((n) => n in this.request.variables).map((n) => [n, this.request.variables[n]]),
     );
-    void this.deps.signForwardedUser(this.request.viewer).then((forwardedUser) => {
+    const opened = this.deps.signForwardedUser(this.request.viewer).then((forwardedUser) => {
       if (this.ended) return;
       this.stopUpstream = this.deps.upstream.subscribe(
         primary.serviceName,
@@ -163,6 +163,10 @@ class Pipeline {
           },
         },
       );
+    });
+    opened.catch((err) => {
+      this.deps.logger.error({ err, service: primary.serviceName }, 'could not open the upstream subscription');
+      this.finish({ errors: [interrupted()] });
     });
   }
 

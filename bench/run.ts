@@ -90,11 +90,14 @@ async function main() {
   let seeded: Seeded | undefined;
   const redisConns: Redis[] = [];
   const tmpFiles: string[] = [];
+  let redisPrefix: string | undefined;
   const cleanup = async () => {
     for (const f of tmpFiles) rmSync(f, { force: true });
     for (const p of procs.reverse()) await p.stop().catch(() => {});
     killAllChildren();
     for (const r of redisConns) r.disconnect();
+    // The run's Redis keys (caches, limits) go with it, as its database does.
+    if (redisPrefix) await dropRedisPrefix(redisPrefix).catch((err) => log("could not delete the run's Redis keys:", err.message));
     await seeded?.close().catch((err) => log('could not drop the bench database:', err.message));
   };
   process.once('SIGINT', () => {
@@ -108,6 +111,7 @@ async function main() {
     const { prisma, channelId, writeChannelIds, hotChannelId } = seeded;
     log(`database ${seeded.db.name} seeded`);
     const prefix = `bench:${randomBytes(4).toString('hex')}:`;
+    redisPrefix = prefix;
     const benchEnv: BenchEnv = { databaseUrl: seeded.db.url, redisUrl: TEST_REDIS_URL, prefix, jwtSecret: JWT_SECRET, gatewaySecret: GATEWAY_SECRET, poolSize: 10 };
     const childEnv = { ...benchEnvVars(benchEnv), BENCH_VIEWER: JSON.stringify(VIEWER), BENCH_PG_USER_ID: memberId(0), NODE_ENV: 'production' };
 
@@ -470,7 +474,8 @@ async function main() {
         p99Ms: summarize(runs.map((r) => r.p99Ms)),
         p999Ms: summarize(runs.map((r) => r.p999Ms)),
         deliveredRatio: expected ? received / expected : 0,
-        deliveriesPerSec: summarize(runs.map((r) => (r.received / r.events) * r.rate)),
+        // Over all runs, like `delivered`: events that arrived within their run's window, per second.
+        deliveriesPerSec: summarize([runs.reduce((a, r) => a + r.received / r.events, 0) / Math.max(1, runs.length) * (runs[0]?.rate ?? 0)]),
         gatewayCpuPct: summarize(runs.map((r) => r.gatewayCpuPct)),
         gatewayEldP99Ms: summarize(runs.map((r) => r.gatewayEldP99Ms)),
       };
@@ -764,6 +769,22 @@ async function main() {
     log(`wrote docs/BENCHMARKS.md and docs/benchmarks.json in ${result.meta.durationSeconds}s`);
   } finally {
     await cleanup();
+  }
+}
+
+/** Deletes every Redis key under the run's prefix (SCAN, bounded batches). */
+async function dropRedisPrefix(prefix: string) {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    for (let i = 0; i < 10_000; i++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -256,7 +256,7 @@ ${table(
 
 ${fmt(s3.idleSockets)} idle graphql-ws sockets (10 users, one subscription each, on a channel without events; ${s3.pipelines} pipeline(s)), connected in ${fmt(s3.connectMs / 1000)} s. Gateway memory after a forced GC, before -> after: heap ${fmt(s3.heapBeforeMB)} -> ${fmt(s3.heapAfterMB)} MB, RSS ${fmt(s3.rssBeforeMB)} -> ${fmt(s3.rssAfterMB)} MB: **${fmt(s3.heapPerSubscriberKB)} KB of heap and ${fmt(s3.rssPerSubscriberKB)} KB of RSS per subscriber**; of the heap, ${fmt(s3.heapPerSocketKB)} KB per socket (connected and initialised, nothing subscribed: ${fmt(s3.rssPerSocketKB)} KB RSS) and ${fmt(s3.heapPerSubscriptionKB)} KB per subscription on it.
 ${s3.connectErrors?.length ? `\nConnect errors: ${s3.connectErrors.join('; ')}\n` : ''}
-${s3.withChurn ? `Beside them, 1,000 shared subscribers at 10 events/s while 100 subscriptions per second are created and completed on the idle sockets: p50 ${spread(s3.withChurn.p50Ms)} ms, p99 ${spread(s3.withChurn.p99Ms)} ms, p99.9 ${spread(s3.withChurn.p999Ms)} ms, delivered ${pct(s3.withChurn.deliveredRatio)} (compare ours-shared-1000 above).` : ''}
+${s3.withChurn ? `Beside them, 1,000 shared subscribers at 10 events/s while 100 subscriptions per second are created and completed on the idle sockets: p50 ${spread(s3.withChurn.p50Ms)} ms, p99 ${spread(s3.withChurn.p99Ms)} ms, p99.9 ${spread(s3.withChurn.p999Ms)} ms, delivered ${pct(s3.withChurn.deliveredRatio)} (compare ours-shared-1000, the same stream alone, and s3-live-1000-beside-idle, the same stream beside the idle sockets before the churn starts, in the S1 table).` : ''}
 `);
   }
 

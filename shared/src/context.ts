@@ -22,6 +22,11 @@ export interface BaseContext extends ServiceDeps {
   requestId: string;
   viewer: Viewer | null;
   access: ChannelAccess;
+  /**
+   * Set for the gateway's admission check of a subscriber to a shared stream: the subscription
+   * only answers whether the caller may follow it, and ends when they no longer may.
+   */
+  liveAdmission?: boolean;
 }
 
 export function createBaseContext(deps: ServiceDeps, viewer: Viewer | null, requestId?: string): BaseContext {

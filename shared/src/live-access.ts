@@ -1,7 +1,7 @@
 import { ChannelAccess } from './access';
 import type { BaseContext } from './context';
 import { notFound } from './errors';
-import { topics, type MembershipChangedEvent } from './pubsub';
+import { createAsyncQueue, topics, type AsyncQueue, type MembershipChangedEvent } from './pubsub';
 
 /** How stale a private channel's access check may get when no membership event arrives. */
 const RECHECK_MS = 15_000;
@@ -14,13 +14,20 @@ const RECHECK_MS = 15_000;
  * everyone signed in, so they need no re-check.
  */
 export async function guardChannelStream<T>(
-  ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer'>,
+  ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer' | 'liveAdmission'>,
   channelId: string,
   source: AsyncIterator<T>,
 ): Promise<AsyncIterableIterator<T>> {
-  // Visibility never changes after creation, so a public channel needs no re-check at all.
+  if (ctx.liveAdmission) {
+    // The gateway delivers the events from its shared stream; this subscription only has to
+    // end when the caller loses access, so the source is not needed.
+    await source.return?.();
+    return watchAccess(ctx, channelId);
+  }
+  // Visibility never changes after creation, so a public channel needs no re-check at all; the
+  // gateway's fan-out stream serves only subscribers it had admitted and watches for each.
   const channel = await new ChannelAccess(ctx.prisma, ctx.viewer).channel(channelId);
-  if (channel?.visibility === 'PUBLIC') return wrapIterator(source);
+  if (channel?.visibility === 'PUBLIC' || ctx.viewer?.fanout) return wrapIterator(source);
   const changes = await ctx.pubsub.subscribe<MembershipChangedEvent>(topics.membershipChanged(channelId));
   let stale = false;
   let checkedAt = Date.now();
@@ -79,4 +86,57 @@ function wrapIterator<T>(source: AsyncIterator<T>): AsyncIterableIterator<T> {
     [Symbol.asyncIterator]: () => wrapped,
   };
   return wrapped;
+}
+
+/**
+ * A stream with no events that ends (NOT_FOUND) once the viewer may no longer read the channel:
+ * re-checked when the channel's membership changes for them, and every 15 s in case such an
+ * event was lost. Not an async generator: one suspended in `await` could not be returned, and
+ * graphql-ws returns it when the gateway lets go of the subscriber.
+ */
+async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer'>, channelId: string): Promise<AsyncIterableIterator<T>> {
+  const channel = await new ChannelAccess(ctx.prisma, ctx.viewer).channel(channelId);
+  if (channel?.visibility === 'PUBLIC') return createAsyncQueue<T>();
+  const changes: AsyncQueue<MembershipChangedEvent> = await ctx.pubsub.subscribe<MembershipChangedEvent>(topics.membershipChanged(channelId));
+  let timer: NodeJS.Timeout | undefined;
+  const recheck = Symbol('recheck');
+  const finish = () => {
+    clearTimeout(timer);
+    changes.close();
+  };
+  const watcher: AsyncIterableIterator<T> = {
+    async next() {
+      let change = changes.next();
+      for (;;) {
+        const outcome = await Promise.race([
+          change,
+          new Promise<typeof recheck>((resolve) => {
+            timer = setTimeout(resolve, RECHECK_MS, recheck);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (outcome !== recheck) {
+          if (outcome.done) return { value: undefined, done: true };
+          change = changes.next();
+          if (outcome.value.userId !== ctx.viewer?.id) continue;
+        }
+        if (!(await new ChannelAccess(ctx.prisma, ctx.viewer).canRead(channelId))) {
+          finish();
+          throw notFound('Channel');
+        }
+      }
+    },
+    async return() {
+      finish();
+      return { value: undefined, done: true };
+    },
+    async throw(error) {
+      finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return watcher;
+    },
+  };
+  return watcher;
 }

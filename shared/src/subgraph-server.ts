@@ -2,15 +2,20 @@ import { createServer, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
-import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, subscribe, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createForwardedUserVerifier, FORWARDED_USER_HEADER } from './auth';
 import { createBaseContext, type BaseContext, type ServiceDeps } from './context';
+import { admitSubscriber, LIVE_ADMISSION_EXTENSION } from './live-admission';
 import { formatServiceError } from './format-error';
 import { closeServer, listen } from './http';
 
@@ -68,8 +73,11 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
       },
       context: async (_ctx, _id, payload) => {
         const viewer = await verifyForwardedUser(payload.extensions?.[FORWARDED_USER_HEADER] as string | undefined);
-        return options.extendContext(createBaseContext(deps, viewer));
+        const base = createBaseContext(deps, viewer);
+        if (payload.extensions?.[LIVE_ADMISSION_EXTENSION] === true) base.liveAdmission = true;
+        return options.extendContext(base);
       },
+      subscribe: (args) => ((args.contextValue as BaseContext).liveAdmission ? admitSubscriber(args) : subscribe(args)),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e, e)),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
@@ -91,6 +99,8 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
       deps.metrics.apolloPlugin(name),
       // Federated traces (ftv1) feed Apollo Studio, which this deployment does not report to.
       ApolloServerPluginInlineTraceDisabled(),
+      // No subgraph sets cache hints, and the plugin wraps every resolver call to collect them.
+      ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
   });

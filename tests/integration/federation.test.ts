@@ -104,7 +104,7 @@ describe('messageAdded through the gateway', () => {
     const first = stack.subscribe(socket, SUBSCRIPTION, { id: channel.id });
     const second = stack.subscribe(stack.connect(alice), SUBSCRIPTION, { id: channel.id });
     await new Promise((r) => setTimeout(r, 300));
-    expect(stack.gateway.hub.stats).toEqual({ pipelines: 1, subscribers: 2 });
+    expect(stack.gateway.hub.stats).toEqual({ pipelines: 1, subscribers: 2, admitting: 0 });
 
     await send(alice, channel.id, 'live one');
     const [event] = await first.next(1);

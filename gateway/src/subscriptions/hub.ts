@@ -1,7 +1,15 @@
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import type { FetchNode, PlanNode, QueryPlan, SubscriptionNode } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { createAsyncQueue, ErrorCode, type AsyncQueue, type Logger, type Viewer } from '@commons/shared';
+import {
+  createAsyncQueue,
+  ErrorCode,
+  FANOUT_VIEWER,
+  isAdmitted,
+  type AsyncQueue,
+  type Logger,
+  type Viewer,
+} from '@commons/shared';
 import {
   GraphQLError,
   Kind,
@@ -10,12 +18,20 @@ import {
   type GraphQLFormattedError,
   type OperationDefinitionNode,
 } from 'graphql';
+import type { Sink } from 'graphql-ws';
+import WebSocket from 'ws';
 import type { GatewayContext } from '../context';
-import type { SupergraphPlanner } from './planner';
-import type { UpstreamSockets } from './upstream';
+import type { PlannedOperation, SupergraphPlanner } from './planner';
+import type { UpstreamOperation, UpstreamSockets } from './upstream';
 
 /** The pseudo-subgraph that "answers" a subscription plan's primary fetch with the upstream event. */
 const EVENT_SOURCE = '__subscription_event__';
+
+/** Events of one stream whose rest-of-plan fetches may run at once; delivery stays in order. */
+const MAX_RESOLVING = 16;
+
+/** Close code for a socket that fell too far behind (RFC 6455 "try again later"): graphql-ws clients reconnect on it. */
+export const SOCKET_TOO_SLOW = 1013;
 
 export interface SubscribeRequest {
   query: string;
@@ -28,12 +44,22 @@ export interface SubscribeRequest {
   requestId: string;
 }
 
+/** Where a subscriber's events are written: its socket and its graphql-ws subscription id. */
+export interface SubscriberTarget {
+  socket: WebSocket;
+  id: string;
+}
+
 export interface HubDeps {
   planner: () => SupergraphPlanner;
-  upstream: UpstreamSockets;
+  upstream: Pick<UpstreamSockets, 'subscribe'>;
   dataSources: Record<string, GraphQLDataSource<GatewayContext>>;
   signForwardedUser: (viewer: Viewer | null) => Promise<string>;
+  /** What clients see of a result (masking), applied once per event for every socket. */
+  formatResult: (result: ExecutionResult) => unknown;
   logger: Logger;
+  /** Bytes a socket may have queued before it is closed with SOCKET_TOO_SLOW. */
+  maxSocketBacklog: number;
 }
 
 type EventContext = GatewayContext & { subscriptionEvent?: ExecutionResult };
@@ -49,6 +75,8 @@ const interrupted = () =>
 
 const toGraphQLErrors = (errors: ReadonlyArray<GraphQLFormattedError>) =>
   errors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+
+const failureOf = (err: unknown): ExecutionResult => ({ errors: Array.isArray(err) ? toGraphQLErrors(err) : [interrupted()] });
 
 /**
  * A subscription that replays from a cursor (`after:`) has history of its own: a client
@@ -67,9 +95,14 @@ function replaysHistory(operation: OperationDefinitionNode, variables: Record<st
 }
 
 /**
- * Executes subscriptions through the gateway. Clients asking for the same operation, variables
- * and caller share one pipeline: one upstream subscription to the subgraph that owns the root
- * field, and one execution of the rest of the query plan per event, whose result is fanned out.
+ * Executes subscriptions through the gateway. Everyone asking for the same operation and
+ * variables shares one pipeline: one upstream subscription to the subgraph that owns the root
+ * field, followed as the gateway (FANOUT_VIEWER), one execution of the rest of the query plan
+ * per event, serialized once and written as the same frame to every socket. Each subscriber is
+ * first admitted by the subgraph under their own identity (the subscription's own access
+ * checks) and dropped when that admission ends, e.g. when they are removed from the channel.
+ * Operations selecting a @perViewer field keep one pipeline per caller, followed as the caller,
+ * and replays (`after:`) one per subscriber.
  */
 export class SubscriptionHub {
   private readonly pipelines = new Map<string, Pipeline>();
@@ -77,23 +110,39 @@ export class SubscriptionHub {
 
   constructor(private readonly deps: HubDeps) {}
 
-  subscribe(request: SubscribeRequest): AsyncIterableIterator<ExecutionResult> {
-    const shared = !replaysHistory(request.operation, request.variables);
-    const key = shared
-      ? JSON.stringify([request.query, request.operationName ?? null, request.variables, request.viewer?.id ?? null])
-      : `private:${++this.serial}`;
+  /** The returned stream yields nothing but a final error, if any: events go straight to the socket. */
+  subscribe(request: SubscribeRequest, target: SubscriberTarget): AsyncIterableIterator<ExecutionResult> {
+    const planned = this.deps.planner().plan(request.query, request.document, request.operationName);
+    const streamKey = [request.query, request.operationName ?? null, request.variables];
+    let key: string;
+    let identity: Viewer | null;
+    if (replaysHistory(request.operation, request.variables)) {
+      key = `private:${++this.serial}`;
+      identity = request.viewer;
+    } else if (planned.perViewer) {
+      key = JSON.stringify([...streamKey, request.viewer?.id ?? null]);
+      identity = request.viewer;
+    } else {
+      key = JSON.stringify(streamKey);
+      identity = FANOUT_VIEWER;
+    }
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      pipeline = new Pipeline(request, this.deps, () => this.pipelines.delete(key));
+      pipeline = new Pipeline(request, planned, identity, this.deps, () => this.pipelines.delete(key));
       this.pipelines.set(key, pipeline);
     }
-    return pipeline.add();
+    return pipeline.add(request.viewer, target);
   }
 
+  /** Subscribers, and those of them still waiting for the subgraph to admit them. */
   get stats() {
     let subscribers = 0;
-    for (const p of this.pipelines.values()) subscribers += p.size;
-    return { pipelines: this.pipelines.size, subscribers };
+    let admitting = 0;
+    for (const p of this.pipelines.values()) {
+      subscribers += p.size;
+      admitting += p.admitting;
+    }
+    return { pipelines: this.pipelines.size, subscribers, admitting };
   }
 
   close(): void {
@@ -101,85 +150,169 @@ export class SubscriptionHub {
   }
 }
 
+export class Subscriber {
+  /** What graphql-ws iterates; closing it (or graphql-ws returning it) lets go of the subscriber. */
+  readonly stream: AsyncQueue<ExecutionResult>;
+  /** Events reach the subscriber only once the subgraph has admitted them. */
+  admitted = false;
+  stopAdmission?: () => void;
+  private readonly framePrefix: string;
+
+  constructor(
+    readonly viewer: Viewer | null,
+    private readonly target: SubscriberTarget,
+    onLeave: (subscriber: Subscriber) => void,
+  ) {
+    this.framePrefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
+    this.stream = createAsyncQueue<ExecutionResult>(() => onLeave(this));
+  }
+
+  /**
+   * Writes a `next` frame around an already serialized payload. A socket whose unsent backlog
+   * passed the bound is closed rather than buffered without end: its client reconnects and
+   * catches up with `after:`, and one slow reader cannot hold the gateway's memory.
+   */
+  send(payload: string, maxBacklog: number): void {
+    const { socket } = this.target;
+    if (this.stream.closed || socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount > maxBacklog) {
+      socket.close(SOCKET_TOO_SLOW, 'Too far behind; reconnect and resubscribe with after: to catch up');
+      return;
+    }
+    socket.send(this.framePrefix + payload + '}');
+  }
+
+  end(last?: ExecutionResult): void {
+    if (last) this.stream.push(last);
+    this.stream.close();
+  }
+}
+
 class Pipeline {
-  private readonly subscribers = new Set<AsyncQueue<ExecutionResult>>();
+  private readonly subscribers = new Set<Subscriber>();
   private readonly planner: SupergraphPlanner;
   private readonly eventPlan: QueryPlan;
-  private readonly operationContext;
+  private readonly primary: FetchNode;
+  private readonly primaryVariables: Record<string, unknown>;
   private readonly serviceMap: ServiceMap;
+  private readonly shared: boolean;
   private stopUpstream?: () => void;
-  private pending: Promise<void> = Promise.resolve();
+  private delivered: Promise<void> = Promise.resolve();
+  private readonly recentDeliveries: Promise<void>[] = [];
   private ended = false;
 
   constructor(
     private readonly request: SubscribeRequest,
+    private readonly planned: PlannedOperation,
+    private readonly identity: Viewer | null,
     private readonly deps: HubDeps,
     private readonly onEnd: () => void,
   ) {
     this.planner = deps.planner();
-    const planned = this.planner.plan(request.query, request.document, request.operationName);
-    this.operationContext = planned.operationContext;
     const node = planned.queryPlan.node;
     if (node?.kind !== 'Subscription') throw new Error('Not a subscription plan');
+    this.primary = node.primary;
+    this.primaryVariables = Object.fromEntries(
+      (node.primary.variableUsages ?? []).filter((n) => n in request.variables).map((n) => [n, request.variables[n]]),
+    );
     this.eventPlan = eventPlanOf(node);
     this.serviceMap = { ...deps.dataSources, [EVENT_SOURCE]: eventSource } as ServiceMap;
-    this.start(node.primary);
+    this.shared = identity === FANOUT_VIEWER;
+    this.follow(identity, false, {
+      next: (event) => this.onEvent(event),
+      error: (err) => {
+        if (!Array.isArray(err)) this.deps.logger.warn({ service: this.primary.serviceName }, 'upstream subscription lost');
+        this.delivered = this.delivered.then(() => this.finish(failureOf(err)));
+      },
+      complete: () => {
+        this.delivered = this.delivered.then(() => this.end());
+      },
+    }).then((stop) => {
+      if (this.ended) stop?.();
+      else this.stopUpstream = stop;
+    });
   }
 
   get size(): number {
     return this.subscribers.size;
   }
 
-  add(): AsyncQueue<ExecutionResult> {
-    const queue = createAsyncQueue<ExecutionResult>(() => {
-      this.subscribers.delete(queue);
-      if (this.subscribers.size === 0) this.end();
-    });
-    if (this.ended) queue.close();
-    else this.subscribers.add(queue);
-    return queue;
+  get admitting(): number {
+    let waiting = 0;
+    for (const subscriber of this.subscribers) if (!subscriber.admitted) waiting++;
+    return waiting;
   }
 
-  private start(primary: FetchNode): void {
-    const variables = Object.fromEntries(
-      (primary.variableUsages ?? []).filter((n) => n in this.request.variables).map((n) => [n, this.request.variables[n]]),
-    );
-    const opened = this.deps.signForwardedUser(this.request.viewer).then((forwardedUser) => {
-      if (this.ended) return;
-      this.stopUpstream = this.deps.upstream.subscribe(
-        primary.serviceName,
-        { query: primary.operation, operationName: primary.operationName, variables, forwardedUser },
-        {
-          next: (event) => {
-            this.pending = this.pending.then(() => this.deliver(event));
-          },
-          error: (err) => {
-            const errors = Array.isArray(err) ? toGraphQLErrors(err) : [interrupted()];
-            if (!Array.isArray(err)) this.deps.logger.warn({ service: primary.serviceName }, 'upstream subscription lost');
-            this.pending = this.pending.then(() => this.finish({ errors }));
-          },
-          complete: () => {
-            this.pending = this.pending.then(() => this.end());
-          },
-        },
-      );
+  add(viewer: Viewer | null, target: SubscriberTarget): AsyncIterableIterator<ExecutionResult> {
+    const subscriber = new Subscriber(viewer, target, (s) => this.remove(s));
+    if (this.ended) {
+      subscriber.end();
+      return subscriber.stream;
+    }
+    this.subscribers.add(subscriber);
+    if (!this.shared) {
+      // The upstream runs as this very caller: the subgraph's checks on it are the admission.
+      subscriber.admitted = true;
+      return subscriber.stream;
+    }
+    void this.follow(viewer, true, {
+      next: (result) => {
+        if (isAdmitted(result)) subscriber.admitted = true;
+        else if (result.errors?.length) subscriber.end({ errors: toGraphQLErrors(result.errors) });
+      },
+      error: (err) => subscriber.end(failureOf(err)),
+      complete: () => subscriber.end(),
+    }).then((stop) => {
+      if (subscriber.stream.closed) stop?.();
+      else subscriber.stopAdmission = stop;
     });
-    opened.catch((err) => {
-      this.deps.logger.error({ err, service: primary.serviceName }, 'could not open the upstream subscription');
-      this.finish({ errors: [interrupted()] });
-    });
+    return subscriber.stream;
   }
 
-  /** Resolves the rest of the plan once for this event and hands the same result to every client. */
-  private async deliver(event: ExecutionResult): Promise<void> {
-    if (this.ended) return;
-    if (!event.data && event.errors?.length) return this.finish({ errors: toGraphQLErrors(event.errors) });
-    let result: ExecutionResult;
+  private remove(subscriber: Subscriber): void {
+    subscriber.stopAdmission?.();
+    this.subscribers.delete(subscriber);
+    if (this.subscribers.size === 0) this.end();
+  }
+
+  /** Opens the plan's primary subscription upstream as `viewer`; resolves to its stop function. */
+  private async follow(viewer: Viewer | null, admission: boolean, sink: Sink<ExecutionResult>): Promise<(() => void) | undefined> {
+    const { serviceName, operation, operationName } = this.primary;
+    try {
+      const forwardedUser = await this.deps.signForwardedUser(viewer);
+      if (this.ended) return undefined;
+      const upstream: UpstreamOperation = { query: operation, operationName, variables: this.primaryVariables, forwardedUser, admission };
+      return this.deps.upstream.subscribe(serviceName, upstream, sink);
+    } catch (err) {
+      this.deps.logger.error({ err, service: serviceName, admission }, 'could not open the upstream subscription');
+      sink.error(err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts resolving the rest of the plan for this event at once (up to MAX_RESOLVING events
+   * at a time), so one slow fetch does not hold back the stream, and delivers in arrival order.
+   */
+  private onEvent(event: ExecutionResult): void {
+    const gate = this.recentDeliveries.length >= MAX_RESOLVING ? this.recentDeliveries.shift() : undefined;
+    const resolved = gate ? gate.then(() => this.resolve(event)) : this.resolve(event);
+    this.delivered = this.delivered.then(async () => {
+      const outcome = await resolved;
+      if ('final' in outcome) this.finish(outcome.final);
+      else this.broadcast(outcome.result);
+    });
+    this.recentDeliveries.push(this.delivered);
+  }
+
+  private async resolve(event: ExecutionResult): Promise<{ result: ExecutionResult } | { final: ExecutionResult }> {
+    if (this.ended) return { result: { data: null } };
+    if (!event.data && event.errors?.length) return { final: { errors: toGraphQLErrors(event.errors) } };
     try {
       const context: EventContext = {
         requestId: this.request.requestId,
-        viewer: this.request.viewer,
-        forwardedUser: await this.deps.signForwardedUser(this.request.viewer),
+        viewer: this.identity,
+        forwardedUser: await this.deps.signForwardedUser(this.identity),
         subscriptionEvent: event,
       };
       const requestContext = {
@@ -188,16 +321,24 @@ class Pipeline {
         logger: this.deps.logger,
         metrics: {},
       } as unknown as GatewayGraphQLRequestContext;
-      result = await this.planner.execute(this.eventPlan, this.operationContext, this.serviceMap, requestContext);
+      return { result: await this.planner.execute(this.eventPlan, this.planned.operationContext, this.serviceMap, requestContext) };
     } catch (err) {
       this.deps.logger.error({ err }, 'subscription event execution failed');
-      result = { errors: [new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })] };
+      return { result: { errors: [new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })] } };
     }
-    for (const subscriber of this.subscribers) subscriber.push(result);
+  }
+
+  /** Serializes the result once and writes the same frame to every admitted subscriber. */
+  private broadcast(result: ExecutionResult): void {
+    if (this.ended) return;
+    const payload = JSON.stringify(this.deps.formatResult(result));
+    for (const subscriber of this.subscribers) {
+      if (subscriber.admitted) subscriber.send(payload, this.deps.maxSocketBacklog);
+    }
   }
 
   private finish(last: ExecutionResult): void {
-    for (const subscriber of this.subscribers) subscriber.push(last);
+    for (const subscriber of [...this.subscribers]) subscriber.end(last);
     this.end();
   }
 
@@ -206,7 +347,7 @@ class Pipeline {
     this.ended = true;
     this.onEnd();
     this.stopUpstream?.();
-    for (const subscriber of [...this.subscribers]) subscriber.close();
+    for (const subscriber of [...this.subscribers]) subscriber.end();
     this.subscribers.clear();
   }
 }

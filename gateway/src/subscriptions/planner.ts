@@ -2,13 +2,15 @@ import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apoll
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { BREAK, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
 export interface PlannedOperation {
   queryPlan: QueryPlan;
   operationContext: OperationContext;
+  /** The operation selects a field marked @perViewer: its results differ per caller. */
+  perViewer: boolean;
 }
 
 const PLAN_CACHE_SIZE = 1000;
@@ -24,7 +26,7 @@ export class SupergraphPlanner {
   private readonly supergraphSchema: GraphQLSchema;
   private readonly apiSchema: Schema;
   private readonly queryPlanner: QueryPlanner;
-  private readonly plans = new Map<string, QueryPlan>();
+  private readonly plans = new Map<string, { queryPlan: QueryPlan; perViewer: boolean }>();
 
   constructor(readonly supergraphSdl: string) {
     const supergraph = Supergraph.build(supergraphSdl);
@@ -38,14 +40,17 @@ export class SupergraphPlanner {
   plan(query: string, document: DocumentNode, operationName: string | undefined): PlannedOperation {
     const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
     const key = `${operationName ?? ''}\n${query}`;
-    let queryPlan = this.plans.get(key);
-    if (!queryPlan) {
-      queryPlan = this.queryPlanner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+    let planned = this.plans.get(key);
+    if (!planned) {
+      planned = {
+        queryPlan: this.queryPlanner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName })),
+        perViewer: selectsPerViewerField(this.supergraphSchema, document),
+      };
       // Map iteration order is insertion order: dropping the first key evicts the oldest plan.
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value as string);
-      this.plans.set(key, queryPlan);
+      this.plans.set(key, planned);
     }
-    return { queryPlan, operationContext };
+    return { ...planned, operationContext };
   }
 
   execute(
@@ -56,4 +61,27 @@ export class SupergraphPlanner {
   ) {
     return executeQueryPlan(queryPlan, serviceMap, requestContext, operationContext, this.supergraphSchema, this.apiSchema);
   }
+}
+
+/**
+ * Whether any field the document selects is marked @perViewer in the supergraph (the API schema
+ * drops the directive). Fragments the operation does not use count too, which only errs towards
+ * resolving per caller.
+ */
+function selectsPerViewerField(supergraphSchema: GraphQLSchema, document: DocumentNode): boolean {
+  const typeInfo = new TypeInfo(supergraphSchema);
+  let found = false;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field() {
+        if (typeInfo.getFieldDef()?.astNode?.directives?.some((d) => d.name.value === 'perViewer')) {
+          found = true;
+          return BREAK;
+        }
+        return undefined;
+      },
+    }),
+  );
+  return found;
 }

@@ -7,6 +7,7 @@ import {
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
+  type FormattedExecutionResult,
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
@@ -15,7 +16,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext } from '../context';
-import type { SubscriptionHub } from './hub';
+import type { SubscriberTarget, SubscriptionHub } from './hub';
 import type { SupergraphPlanner } from './planner';
 
 export interface GatewayWsOptions {
@@ -46,7 +47,43 @@ export interface GatewayWsOptions {
 }
 
 type ConnectionExtra = { viewer?: Viewer | null; owner?: string; operations?: Set<string>; expiry?: NodeJS.Timeout };
-type OperationContext = GatewayContext & { query: string; rawVariables: Record<string, unknown> };
+type OperationContext = GatewayContext & { query: string; rawVariables: Record<string, unknown>; target: SubscriberTarget };
+
+/** Distinct operations whose parsed and validated documents are kept, as Apollo Server does for HTTP. */
+const DOCUMENT_CACHE_SIZE = 1000;
+
+/**
+ * Parsing and validating once per distinct query text rather than per subscribe: every
+ * subscriber of an operation shares one document, and a storm of resubscriptions after a
+ * deploy costs a map lookup each. Only accepted documents are kept; the cache is for the
+ * current schema and starts over when the supergraph changes.
+ */
+function documentCache(check: GatewayWsOptions['checkOperation']) {
+  let forSchema: GraphQLSchema | undefined;
+  const documents = new Map<string, { document: DocumentNode }>();
+  return {
+    get(schema: GraphQLSchema, query: string): { document: DocumentNode } | { errors: GraphQLError[] } {
+      if (schema !== forSchema) {
+        documents.clear();
+        forSchema = schema;
+      }
+      const hit = documents.get(query);
+      if (hit) return hit;
+      const checked = check(schema, query);
+      if ('errors' in checked) return checked;
+      // Map iteration order is insertion order: dropping the first key evicts the oldest.
+      if (documents.size >= DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value as string);
+      documents.set(query, checked);
+      return checked;
+    },
+  };
+}
+
+/** A result as clients see it: its errors through the gateway's formatError (masking). */
+export function formatResult(result: ExecutionResult, formatError: GatewayWsOptions['formatError']): FormattedExecutionResult {
+  if (!result.errors) return result as FormattedExecutionResult;
+  return { ...result, errors: result.errors.map((e) => (e instanceof GraphQLError ? formatError(e.toJSON(), e) : e)) };
+}
 
 /** Close code for a socket over its owner's connection cap (graphql-ws reserves 4400-4499 for its own). */
 const TOO_MANY_SOCKETS = 4429;
@@ -67,6 +104,8 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
     else counts.set(key, next);
   };
 
+  const checkedDocuments = documentCache(options.checkOperation);
+
   const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: () => options.planner().schema,
@@ -79,6 +118,8 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
           return false;
         }
         const owner = viewer ? `user:${viewer.id}` : `anon:${ctx.extra.request.socket.remoteAddress}`;
+        // The upgrade request would otherwise stay reachable for the socket's whole life.
+        (ctx.extra as { request?: unknown }).request = undefined;
         if ((sockets.get(owner) ?? 0) >= options.maxSocketsPerUser) {
           ctx.extra.socket.close(TOO_MANY_SOCKETS, 'Too many connections');
           return false;
@@ -100,7 +141,7 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
       },
       onSubscribe: async (ctx, id, payload) => {
         const schema = options.planner().schema;
-        const checked = options.checkOperation(schema, payload.query);
+        const checked = checkedDocuments.get(schema, payload.query);
         if ('errors' in checked) return checked.errors;
         const { document } = checked;
         const operation = getOperationAST(document, payload.operationName);
@@ -128,6 +169,7 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
           forwardedUser: await options.signForwardedUser(viewer),
           query: payload.query,
           rawVariables: payload.variables ?? {},
+          target: { socket: ctx.extra.socket, id },
         };
         return {
           schema,
@@ -142,15 +184,18 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
       },
       subscribe: (args) => {
         const context = args.contextValue as OperationContext;
-        return options.hub.subscribe({
-          query: context.query,
-          document: args.document,
-          operation: getOperationAST(args.document, args.operationName)!,
-          operationName: args.operationName ?? undefined,
-          variables: (args.variableValues ?? {}) as Record<string, unknown>,
-          viewer: context.viewer,
-          requestId: context.requestId,
-        });
+        return options.hub.subscribe(
+          {
+            query: context.query,
+            document: args.document,
+            operation: getOperationAST(args.document, args.operationName)!,
+            operationName: args.operationName ?? undefined,
+            variables: (args.variableValues ?? {}) as Record<string, unknown>,
+            viewer: context.viewer,
+            requestId: context.requestId,
+          },
+          context.target,
+        );
       },
       execute: (args) => {
         const context = args.contextValue as OperationContext;
@@ -159,10 +204,7 @@ export function createGatewayWsServer(options: GatewayWsOptions) {
           { requestId: context.requestId, viewer: context.viewer, forwardedUser: context.forwardedUser },
         );
       },
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors
-          ? { ...result, errors: result.errors.map((e) => (e instanceof GraphQLError ? options.formatError(e.toJSON(), e) : e)) }
-          : undefined,
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result, options.formatError) : undefined),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => options.formatError(e.toJSON(), e)),
     },
     wsServer,

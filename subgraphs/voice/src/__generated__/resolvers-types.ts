@@ -287,6 +287,10 @@ export type ResolversParentTypes = ResolversObject<{
   VoiceSession: VoiceSessionModel;
 }>;
 
+export type PerViewerDirectiveArgs = { };
+
+export type PerViewerDirectiveResolver<Result, Parent, ContextType = VoiceContext, Args = PerViewerDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type ChannelResolvers<ContextType = VoiceContext, ParentType extends ResolversParentTypes['Channel'] = ResolversParentTypes['Channel'], FederationReferenceType extends FederationReferenceTypes['Channel'] = FederationReferenceTypes['Channel']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Channel']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -364,3 +368,6 @@ export type Resolvers<ContextType = VoiceContext> = ResolversObject<{
   VoiceSession?: VoiceSessionResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = VoiceContext> = ResolversObject<{
+  perViewer?: PerViewerDirectiveResolver<any, any, ContextType>;
+}>;

@@ -1,0 +1,56 @@
+import WebSocket from 'ws';
+import { SOCKET_TOO_SLOW, Subscriber } from '../src/subscriptions/hub';
+
+// The per-socket half of the fan-out: one serialized payload framed per subscription id, and
+// a socket that stopped reading is closed instead of buffering without bound.
+function fakeSocket(bufferedAmount = 0) {
+  const sent: string[] = [];
+  const closed: Array<[number, string]> = [];
+  const socket = {
+    readyState: WebSocket.OPEN,
+    bufferedAmount,
+    send: (data: string) => void sent.push(data),
+    close: (code: number, reason: string) => void closed.push([code, reason]),
+  };
+  return { socket, sent, closed };
+}
+
+it('frames the shared payload as a graphql-ws next message for its own id', () => {
+  const { socket, sent } = fakeSocket();
+  const subscriber = new Subscriber(null, { socket: socket as unknown as WebSocket, id: 'sub "1"' }, () => {});
+  subscriber.send(JSON.stringify({ data: { messageAdded: { body: 'hi' } } }), 1024);
+  expect(sent).toHaveLength(1);
+  expect(JSON.parse(sent[0])).toEqual({ id: 'sub "1"', type: 'next', payload: { data: { messageAdded: { body: 'hi' } } } });
+});
+
+it('closes a socket whose backlog passed the bound, so the client reconnects and catches up', () => {
+  const { socket, sent, closed } = fakeSocket(2048);
+  const subscriber = new Subscriber(null, { socket: socket as unknown as WebSocket, id: '1' }, () => {});
+  subscriber.send('{"data":null}', 1024);
+  expect(sent).toEqual([]);
+  expect(closed).toEqual([[SOCKET_TOO_SLOW, expect.stringContaining('after:')]]);
+});
+
+it('writes nothing once the subscription has ended or the socket is closing', () => {
+  const open = fakeSocket();
+  const ended = new Subscriber(null, { socket: open.socket as unknown as WebSocket, id: '1' }, () => {});
+  ended.end();
+  ended.send('{"data":null}', 1024);
+  expect(open.sent).toEqual([]);
+
+  const closing = fakeSocket();
+  closing.socket.readyState = WebSocket.CLOSING;
+  new Subscriber(null, { socket: closing.socket as unknown as WebSocket, id: '1' }, () => {}).send('{"data":null}', 1024);
+  expect(closing.sent).toEqual([]);
+});
+
+it('hands graphql-ws only the final error, then ends', async () => {
+  const { socket } = fakeSocket();
+  let left = 0;
+  const subscriber = new Subscriber(null, { socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
+  subscriber.end({ errors: [] });
+  const seen = [];
+  for await (const result of subscriber.stream) seen.push(result);
+  expect(seen).toEqual([{ errors: [] }]);
+  expect(left).toBe(1);
+});

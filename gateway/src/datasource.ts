@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse as GraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Fetcher, FetcherRequestInit } from '@apollo/utils.fetcher';
 import { FORWARDED_USER_HEADER, type Metrics } from '@commons/shared';
 import { GraphQLError } from 'graphql';
@@ -47,7 +48,7 @@ class SubgraphResponse {
  * exchange (queueing for a socket, connecting, headers and body), and the body is read before
  * the response is handed on, so an error status or an abort never leaves a socket half-read.
  */
-export function createSubgraphFetcher(timeoutMs: number): Fetcher {
+export function createSubgraphFetcher(timeoutMs: number): Fetcher & { close(): Promise<void> } {
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, pipelining: 1 });
   const fetchSubgraph = async (url: string, init: FetcherRequestInit = {}): Promise<SubgraphResponse> => {
     // A plain emitter and one timer: AbortSignal.timeout costs several times more per request.
@@ -70,7 +71,51 @@ export function createSubgraphFetcher(timeoutMs: number): Fetcher {
     }
   };
   // The data source reads no more of a response than SubgraphResponse has (see above).
-  return fetchSubgraph as unknown as Fetcher;
+  return Object.assign(fetchSubgraph as unknown as Fetcher, { close: () => agent.close() });
+}
+
+/**
+ * @apollo/gateway sends one representation per list item, so the 50 messages of a page by 3
+ * people ask the users' subgraph for 50 users. Each distinct entity is sent once here and the
+ * answer is spread back over the positions the gateway expects (a copy for each repeat, since
+ * the gateway merges into what it receives), with errors on `_entities.<i>` repeated per position.
+ * Undefined when there is nothing to save.
+ */
+export function dedupeRepresentations(representations: unknown) {
+  if (!Array.isArray(representations) || representations.length < 2) return undefined;
+  const indexOf = new Map<string, number>();
+  const unique: unknown[] = [];
+  const positions = representations.map((representation) => {
+    const key = JSON.stringify(representation);
+    let index = indexOf.get(key);
+    if (index === undefined) {
+      index = unique.push(representation) - 1;
+      indexOf.set(key, index);
+    }
+    return index;
+  });
+  if (unique.length === representations.length) return undefined;
+  return {
+    unique,
+    expand(response: GraphQLResponse): GraphQLResponse {
+      const entities = response.data?._entities;
+      if (!Array.isArray(entities) || entities.length !== unique.length) return response;
+      const seen = new Set<number>();
+      const expanded = positions.map((index) => {
+        if (!seen.has(index)) {
+          seen.add(index);
+          return entities[index];
+        }
+        return entities[index] == null ? entities[index] : structuredClone(entities[index]);
+      });
+      const errors = response.errors?.flatMap((error) => {
+        const [root, index, ...rest] = error.path ?? [];
+        if (root !== '_entities' || typeof index !== 'number') return [error];
+        return positions.flatMap((at, position) => (at === index ? [{ ...error, path: [root, position, ...rest] }] : []));
+      });
+      return { ...response, data: { ...response.data, _entities: expanded }, ...(errors ? { errors } : {}) };
+    },
+  };
 }
 
 /** Forwards the verified caller (signed by the gateway) and the request id to a subgraph. */
@@ -87,7 +132,15 @@ export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
     const timer = this.metrics.subgraphFetch.startTimer({ subgraph: this.subgraphName });
     try {
-      const response = await super.process(options);
+      const deduped = dedupeRepresentations(options.request.variables?.representations);
+      const response = deduped
+        ? deduped.expand(
+            await super.process({
+              ...options,
+              request: { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } },
+            }),
+          )
+        : await super.process(options);
       timer({ outcome: response.errors?.length ? 'error' : 'ok' });
       return response;
     } catch (err) {

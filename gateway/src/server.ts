@@ -226,6 +226,7 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
       await ws.close();
       await upstream.close();
       await Promise.all([apollo.stop(), closeServer(httpServer)]);
+      await fetcher.close();
     },
   };
 }

@@ -121,3 +121,56 @@ async function waitUntil(predicate: () => boolean, timeoutMs = 2000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('entity representations', () => {
+  const ENTITIES = 'query($representations:[_Any!]!){_entities(representations:$representations){...on User{id name}}}';
+  const entitiesRequest = (representations: unknown[]) => ({
+    kind: GraphQLDataSourceRequestKind.HEALTH_CHECK,
+    request: { query: ENTITIES, variables: { representations } },
+    context: {},
+  });
+
+  it('sends each distinct entity once and answers every position the gateway asked for', async () => {
+    const received: unknown[][] = [];
+    const { url } = await startServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk)).on('end', () => {
+        const { representations } = JSON.parse(body).variables as { representations: Array<{ id: string }> };
+        received.push(representations);
+        const errors = representations.flatMap((r, i) => (r.id === 'gone' ? [{ message: 'No such user', path: ['_entities', i, 'name'] }] : []));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ data: { _entities: representations.map((r) => (r.id === 'gone' ? null : { id: r.id, name: `name of ${r.id}` })) }, errors }),
+        );
+      });
+    });
+    const user = (id: string) => ({ __typename: 'User', id });
+    const asked = [user('a'), user('b'), user('a'), user('gone'), user('a'), user('gone'), user('c')];
+
+    const response = await dataSource(url).process(entitiesRequest(asked));
+    expect(received).toEqual([[user('a'), user('b'), user('gone'), user('c')]]);
+    expect(response.data!._entities).toEqual(
+      asked.map((r) => (r.id === 'gone' ? null : { id: r.id, name: `name of ${r.id}` })),
+    );
+    // The gateway merges into each position: repeats must be separate objects.
+    const entities = response.data!._entities as object[];
+    expect(entities[0]).not.toBe(entities[2]);
+    expect(response.errors!.map((e) => e.path)).toEqual([
+      ['_entities', 3, 'name'],
+      ['_entities', 5, 'name'],
+    ]);
+  });
+
+  it('leaves requests without repeats as they are', async () => {
+    const received: unknown[] = [];
+    const { url } = await startServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk)).on('end', () => {
+        received.push(JSON.parse(body).variables.representations);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"_entities":[{"id":"a"},{"id":"b"}]}}');
+      });
+    });
+    const response = await dataSource(url).process(entitiesRequest([{ __typename: 'User', id: 'a' }, { __typename: 'User', id: 'b' }]));
+    expect(received).toEqual([[{ __typename: 'User', id: 'a' }, { __typename: 'User', id: 'b' }]]);
+    expect(response.data).toEqual({ _entities: [{ id: 'a' }, { id: 'b' }] });
+  });
+});

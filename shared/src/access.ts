@@ -1,9 +1,10 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from './auth';
 import { forbidden, notFound, unauthenticated } from './errors';
-import type { PrismaClient } from './generated/prisma/client';
+import type { Membership, PrismaClient } from './generated/prisma/client';
 import type { ChannelKind, ChannelVisibility, MemberRole } from './generated/prisma/enums';
 import { isUuid } from './ids';
+import { channelAccessById, type ChannelWithMembership } from './pg-reads';
 
 export interface ChannelAccessRow {
   id: string;
@@ -18,44 +19,40 @@ export interface ChannelAccessRow {
  * role change or removal takes effect on the very next operation.
  */
 export class ChannelAccess {
-  private readonly channels: DataLoader<string, ChannelAccessRow | null>;
-  private readonly roles: DataLoader<string, MemberRole | null>;
+  // The channel and the viewer's membership of it, read together: one statement per batch.
+  private readonly channels: DataLoader<string, ChannelWithMembership<ChannelAccessRow> | null>;
 
   constructor(
     prisma: PrismaClient,
     readonly viewer: Viewer | null,
   ) {
-    this.channels = new DataLoader(async (ids) => {
-      const rows = await prisma.channel.findMany({
-        where: { id: { in: ids.filter(isUuid) } },
-        select: { id: true, kind: true, visibility: true, archivedAt: true },
-      });
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
-    });
-    this.roles = new DataLoader(async (channelIds) => {
-      if (!viewer) return channelIds.map(() => null);
-      const rows = await prisma.membership.findMany({
-        where: { userId: viewer.id, channelId: { in: channelIds.filter(isUuid) } },
-        select: { channelId: true, role: true },
-      });
-      const byId = new Map(rows.map((r) => [r.channelId, r.role]));
-      return channelIds.map((id) => byId.get(id) ?? null);
-    });
+    this.channels = new DataLoader((ids) => channelAccessById(prisma, ids, viewer?.id ?? null));
+  }
+
+  /**
+   * Takes what the caller has just read itself (a channel row with the viewer's membership,
+   * see pg-reads.ts), so that checking it reads nothing more. Keeps what was loaded before.
+   */
+  prime(channelId: string, read: ChannelWithMembership<ChannelAccessRow> | null): void {
+    this.channels.prime(channelId, read);
   }
 
   /** Forget what this request has read, after it changed membership itself. */
   clear(channelId: string): void {
     this.channels.clear(channelId);
-    this.roles.clear(channelId);
   }
 
-  channel(channelId: string): Promise<ChannelAccessRow | null> {
-    return isUuid(channelId) ? this.channels.load(channelId) : Promise.resolve(null);
+  async channel(channelId: string): Promise<ChannelAccessRow | null> {
+    return isUuid(channelId) ? ((await this.channels.load(channelId))?.channel ?? null) : null;
   }
 
-  role(channelId: string): Promise<MemberRole | null> {
-    return isUuid(channelId) ? this.roles.load(channelId) : Promise.resolve(null);
+  /** The viewer's membership of the channel; null when anonymous or not a member. */
+  async membership(channelId: string): Promise<Membership | null> {
+    return isUuid(channelId) ? ((await this.channels.load(channelId))?.membership ?? null) : null;
+  }
+
+  async role(channelId: string): Promise<MemberRole | null> {
+    return (await this.membership(channelId))?.role ?? null;
   }
 
   /** Signed-in callers read PUBLIC channels and the PRIVATE ones they belong to. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createForwardedUserSigner, FORWARDED_USER_HEADER, type Viewer } from '@commons/shared';
+import { createForwardedUserSigner, FORWARDED_USER_HEADER, poolOf, type Viewer } from '@commons/shared';
 import type { PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { ChannelKind, ChannelVisibility, MemberRole } from '@commons/shared/src/generated/prisma/enums';
 import { createClient, type Client } from 'graphql-ws';
@@ -13,6 +13,16 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * Counts the statements sent on `prisma`'s pool into `counter.count`: Prisma's and the raw reads
+ * of pg-reads.ts alike (statements inside a transaction go through a checked-out client instead).
+ */
+export function countStatements(prisma: PrismaClient, counter: { count: number }): void {
+  const pool = poolOf(prisma);
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as { query: unknown }).query = (...args: unknown[]) => (counter.count++, query(...args));
 }
 
 // Data builders for subgraph-level tests: rows written directly, unique per call, so tests

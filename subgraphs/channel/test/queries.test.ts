@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeCursor } from '@commons/shared';
+import { encodeCursor, poolOf } from '@commons/shared';
 import { startSubgraph } from '../../../tests/testkit/subgraph';
 import { createChannelSubgraph } from '../src/server';
 import { builders, CHANNEL, errorCode, newViewer } from './helpers';
@@ -214,24 +214,23 @@ describe('batching', () => {
   test('_entities with 100 User references costs one user query', async () => {
     const viewers = Array.from({ length: 100 }, (_, i) => newViewer(`Batch ${i}`, `batch${i}`));
     await Promise.all(viewers.map((v) => build.userId(v)));
-    const findMany = jest.spyOn(sg.deps.prisma.user, 'findMany');
+    const statements = jest.spyOn(poolOf(sg.deps.prisma), 'query');
     const r = viewers.map((v) => ({ __typename: 'User', id: v.id }));
     const { _entities } = await sg.expectData(viewers[0], ENTITIES, { r });
     expect(_entities.map((u: any) => u.handle)).toEqual(viewers.map((v) => v.handle));
-    expect(findMany).toHaveBeenCalledTimes(1);
+    expect(statements).toHaveBeenCalledTimes(1);
   });
 
   test('_entities with 100 Channel references costs a bounded number of queries', async () => {
     const owner = newViewer();
     const ids: string[] = [];
     for (let i = 0; i < 100; i++) ids.push((await build.createChannel(owner, { name: `c${i}`, visibility: i % 2 ? 'PRIVATE' : 'PUBLIC' })).id);
-    const channelQueries = jest.spyOn(sg.deps.prisma.channel, 'findMany');
-    const membershipQueries = jest.spyOn(sg.deps.prisma.membership, 'findMany');
+    const statements = jest.spyOn(poolOf(sg.deps.prisma), 'query');
     const r = ids.map((id) => ({ __typename: 'Channel', id }));
-    const { _entities } = await sg.expectData(owner, ENTITIES, { r });
+    const { _entities } = await sg.expectData(owner, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Channel { id name viewerMembership { role } } } }`, { r });
     expect(_entities.map((c: any) => c.id)).toEqual(ids);
-    // One visibility read and one row read of channels, one read of the caller's roles.
-    expect(channelQueries).toHaveBeenCalledTimes(2);
-    expect(membershipQueries).toHaveBeenCalledTimes(1);
+    expect(_entities.every((c: any) => c.viewerMembership.role === 'OWNER')).toBe(true);
+    // The rows, their visibility and the caller's memberships: all one statement.
+    expect(statements).toHaveBeenCalledTimes(1);
   });
 });

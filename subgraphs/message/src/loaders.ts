@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { isUuid, type Viewer } from '@commons/shared';
+import { messagesById, type Viewer } from '@commons/shared';
 import type { Message, MessageEdit, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import { reactionCounts, type ReactionCount } from './domain/reactions';
 import { readStates, type ReadState } from './domain/readState';
@@ -33,12 +33,7 @@ function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => strin
 
 export function createLoaders(prisma: PrismaClient, viewer: Viewer | null): MessageLoaders {
   const loaders = {
-    messageById: new DataLoader<string, Message | null>(async (ids) => {
-      const valid = ids.filter(isUuid);
-      const rows = valid.length > 0 ? await prisma.message.findMany({ where: { id: { in: valid } } }) : [];
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
+    messageById: new DataLoader<string, Message | null>((ids) => messagesById(prisma, ids)),
     reactionCounts: new DataLoader<string, ReactionCount[]>(async (ids) => {
       const counts = await reactionCounts(prisma, ids);
       return ids.map((id) => counts.get(id) ?? []);

@@ -1,7 +1,6 @@
 import { createForwardedUserSigner, FORWARDED_USER_HEADER, loadConfig, type PubSub, type Viewer } from '@commons/shared';
-import type { PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { Client, FormattedExecutionResult } from 'graphql-ws';
-import { waitFor } from '../../../tests/testkit/builders';
+import { countStatements, waitFor } from '../../../tests/testkit/builders';
 import { startSubgraph, TEST_GATEWAY_SECRET } from '../../../tests/testkit/subgraph';
 import { createMessageSubgraph, type MessageSubgraph } from '../src/server';
 
@@ -9,8 +8,8 @@ export const MESSAGE_FIELDS = 'id body clientId cursor createdAt channel { id } 
 export const codeOf = (res: { errors?: ReadonlyArray<{ extensions?: Record<string, any> }> }) => res.errors?.[0]?.extensions?.code;
 
 /**
- * The message subgraph on real Postgres and Redis, with two test seams: a Prisma client that
- * counts the queries it runs, and a pub/sub that tells when a subscriber is listening.
+ * The message subgraph on real Postgres and Redis, with two test seams: a count of the SQL
+ * statements it sends (see countStatements), and a pub/sub that tells when a subscriber is listening.
  */
 export async function startMessageSubgraph(label: string, env: Record<string, string> = {}) {
   const queries = { count: 0 };
@@ -18,9 +17,7 @@ export async function startMessageSubgraph(label: string, env: Record<string, st
   let server: MessageSubgraph;
   const bump = (map: Map<string, number>, topic: string, by: number) => map.set(topic, (map.get(topic) ?? 0) + by);
   const subgraph = await startSubgraph(label, (deps, options) => {
-    const prisma = deps.prisma.$extends({
-      query: { $allOperations: ({ args, query }) => (queries.count++, query(args)) },
-    }) as unknown as PrismaClient;
+    countStatements(deps.prisma, queries);
     const pubsub: PubSub = {
       publish: (topic, payload) => deps.pubsub.publish(topic, payload),
       ping: () => deps.pubsub.ping(),
@@ -39,7 +36,7 @@ export async function startMessageSubgraph(label: string, env: Record<string, st
         return queue;
       },
     };
-    server = createMessageSubgraph({ ...deps, prisma, pubsub }, { ...options, config: loadConfig(env) });
+    server = createMessageSubgraph({ ...deps, pubsub }, { ...options, config: loadConfig(env) });
     return server;
   });
   return { ...subgraph, queries, observed, cacheStats: () => server.cacheStats() };

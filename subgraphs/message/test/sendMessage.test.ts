@@ -111,6 +111,22 @@ describe('sendMessage', () => {
     expect(await prisma().message.count({ where: { channelId } })).toBe(1);
   });
 
+  // The access check, the retry lookup and the reply's parent are read side by side: the
+  // answers must still come in the order of the checks.
+  it('checks access before answering a retry or judging a reply; a retry outlives archiving', async () => {
+    const { user, channelId } = await memberChannel();
+    const first = await subgraph.expectData(user, SEND, { input: { channelId, body: 'once', clientId: 'kept' } });
+    await prisma().channel.update({ where: { id: channelId }, data: { archivedAt: new Date() } });
+    expect((await subgraph.expectData(user, SEND, { input: { channelId, body: 'once', clientId: 'kept' } })).sendMessage.id).toBe(first.sendMessage.id);
+    expect(codeOf(await send(user, { channelId, body: 'new', clientId: 'other', replyToId: randomUUID() }))).toBe('CONFLICT');
+
+    await prisma().membership.delete({ where: { channelId_userId: { channelId, userId: user.id } } });
+    expect(codeOf(await send(user, { channelId, body: 'once', clientId: 'kept' }))).toBe('FORBIDDEN');
+    const hidden = await createChannel(prisma(), { visibility: 'PRIVATE' });
+    expect(codeOf(await send(user, { channelId: hidden, body: 'hi', replyToId: first.sendMessage.id }))).toBe('NOT_FOUND');
+    expect(await prisma().message.count({ where: { channelId: { in: [channelId, hidden] } } })).toBe(1);
+  });
+
   it('stores one message for 10 concurrent sends with the same clientId', async () => {
     const { user, channelId } = await memberChannel();
     const results = await Promise.all(

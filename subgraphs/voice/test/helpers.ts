@@ -1,22 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@commons/shared';
 import type { PrismaClient } from '@commons/shared/src/generated/prisma/client';
-import { createChannel as buildChannel, type ChannelOptions } from '../../../tests/testkit/builders';
+import { createChannel as buildChannel, countStatements, type ChannelOptions } from '../../../tests/testkit/builders';
 import { startSubgraph } from '../../../tests/testkit/subgraph';
 import { createVoiceSubgraph } from '../src/server';
 
 /**
- * The voice subgraph on real Postgres and Redis, with a Prisma client that counts the
- * statements it runs (raw ones included: presence is raw SQL on the database clock).
+ * The voice subgraph on real Postgres and Redis, counting the statements it sends (raw ones
+ * included: presence is raw SQL on the database clock; see countStatements).
  */
 export async function startVoiceSubgraph(label: string, env: Record<string, string> = {}) {
   const queries = { count: 0 };
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
   const subgraph = await startSubgraph(label, (deps, options) => {
-    const prisma = deps.prisma.$extends({
-      query: { $allOperations: ({ args, query }) => (queries.count++, query(args)) },
-    }) as unknown as PrismaClient;
-    return createVoiceSubgraph({ ...deps, prisma }, { ...options, config });
+    countStatements(deps.prisma, queries);
+    return createVoiceSubgraph(deps, { ...options, config });
   });
   return { ...subgraph, queries };
 }

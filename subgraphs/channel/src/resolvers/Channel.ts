@@ -6,9 +6,10 @@ import { listMembers } from '../domain/memberships';
 /** The channel, or null both when it is missing and when the caller may not see it. */
 export async function readableChannel(ctx: ChannelContext, id: string): Promise<ChannelRow | null> {
   await ctx.requireViewer();
-  // Both at once, so a batch of references costs one row query, not one per visibility outcome.
-  const [visible, channel] = await Promise.all([ctx.access.canRead(id), ctx.loaders.channel.load(id)]);
-  return visible ? channel : null;
+  // The row's statement also reads the viewer's membership into ctx.access (see loaders.ts), so
+  // a batch of references costs one statement and the check after it none.
+  const channel = await ctx.loaders.channel.load(id);
+  return channel && (await ctx.access.canRead(id)) ? channel : null;
 }
 
 export const Channel: ChannelResolvers = {
@@ -17,6 +18,5 @@ export const Channel: ChannelResolvers = {
     await ctx.access.requireReadable(channel.id);
     return listMembers(ctx.prisma, channel.id, args);
   },
-  viewerMembership: (channel, _args, ctx) =>
-    ctx.viewer ? ctx.loaders.membership.load({ channelId: channel.id, userId: ctx.viewer.id }) : null,
+  viewerMembership: (channel, _args, ctx) => ctx.access.membership(channel.id),
 };

@@ -16,7 +16,6 @@ async function membershipChanged(ctx: ChannelContext, event: MembershipChangedEv
 function forgetChannel(ctx: ChannelContext, channelId: string): void {
   ctx.access.clear(channelId);
   ctx.loaders.channel.clear(channelId);
-  ctx.loaders.membership.clearAll();
 }
 
 export const Mutation: MutationResolvers = {

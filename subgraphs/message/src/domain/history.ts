@@ -1,4 +1,4 @@
-import { badInput, decodeCursor, encodeCursor, MAX_PAGE_SIZE, toConnection, type Connection, type PageRequest } from '@commons/shared';
+import { badInput, channelMessages, decodeCursor, encodeCursor, MAX_PAGE_SIZE, toConnection, type Connection, type PageRequest } from '@commons/shared';
 import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { MessageContext } from '../context';
 import { toMessageEvent, toMessageRow } from './messageRow';
@@ -21,11 +21,7 @@ export async function messagesPage(prisma: PrismaClient, channelId: string, page
   const forward = page.direction === 'forward';
   const cursor = forward ? page.after : page.before;
   const bound = cursor === undefined ? undefined : parseMessageCursor(cursor, forward ? 'after' : 'before');
-  const rows = await prisma.message.findMany({
-    where: { channelId, ...(bound === undefined ? {} : { seq: forward ? { gt: bound } : { lt: bound } }) },
-    orderBy: { seq: forward ? 'asc' : 'desc' },
-    take: page.limit + 1,
-  });
+  const rows = await channelMessages(prisma, channelId, { direction: page.direction, bound, limit: page.limit + 1 });
   return toConnection(rows, page, messageCursor);
 }
 
@@ -46,7 +42,7 @@ export async function latestMessages(ctx: MessageContext, channelId: string, pag
     rows = cached.rows.map(toMessageRow);
     counts = new Map(Object.entries(cached.reactions));
   } else {
-    rows = await ctx.prisma.message.findMany({ where: { channelId }, orderBy: { seq: 'desc' }, take: CACHED_ROWS });
+    rows = await channelMessages(ctx.prisma, channelId, { direction: 'backward', limit: CACHED_ROWS });
     counts = await reactionCounts(ctx.prisma, rows.map((row) => row.id));
     await ctx.messageCache.store(channelId, version, { rows: rows.map(toMessageEvent), reactions: Object.fromEntries(counts) });
   }

@@ -76,7 +76,12 @@ function redisStore(redis: Redis): Store {
       await redis.eval(STORE_IF_UNCHANGED, 2, versionKey(channelId), pageKey(channelId), version, json, PAGE_TTL_MS);
     },
     async invalidate(channelId) {
-      await redis.multi().set(versionKey(channelId), randomUUID(), 'PX', VERSION_TTL_MS).del(pageKey(channelId)).exec();
+      // No MULTI needed (two commands on every send, not four): read() serves a page only under
+      // the version it was stored with, so a reader between the SET and the DEL misses anyway.
+      // The DEL spares the next reader a download of the page it would throw away.
+      const results = await redis.pipeline().set(versionKey(channelId), randomUUID(), 'PX', VERSION_TTL_MS).del(pageKey(channelId)).exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
     },
   };
 }

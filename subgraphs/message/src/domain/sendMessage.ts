@@ -24,19 +24,21 @@ export interface NewMessage {
  */
 export async function sendMessage(ctx: MessageContext, input: SendMessageInput): Promise<Message> {
   const viewer = ctx.access.requireViewer();
-  const { channel } = await ctx.access.requireMember(input.channelId);
+  // The reads run side by side (one round trip of waiting, not up to three); their answers are
+  // used only as the checks reach them, so errors come in the same order as ever.
+  const [{ channel }, existing, parent] = await Promise.all([
+    ctx.access.requireMember(input.channelId),
+    findRetried(ctx.prisma, viewer.id, input.clientId),
+    input.replyToId == null ? null : ctx.loaders.messageById.load(input.replyToId),
+  ]);
   const body = validateBody(input.body);
   const clientId = validateClientId(input.clientId);
 
   // A retry of a send that succeeded returns the original, whatever happened to the channel since.
-  if (clientId) {
-    const existing = await findByClientId(ctx.prisma, viewer.id, clientId);
-    if (existing) return existing;
-  }
+  if (existing) return existing;
   if (channel.archivedAt) throw conflict('This channel is archived');
-  if (input.replyToId != null) {
-    const parent = await ctx.loaders.messageById.load(input.replyToId);
-    if (!parent || parent.channelId !== channel.id) throw badInput('replyToId must be a message in this channel', 'replyToId');
+  if (input.replyToId != null && (!parent || parent.channelId !== channel.id)) {
+    throw badInput('replyToId must be a message in this channel', 'replyToId');
   }
   await ctx.sendLimiter.consume(viewer.id);
 
@@ -90,16 +92,20 @@ export function validateBody(body: string): string {
   return body;
 }
 
+const isClientId = (clientId: string) => clientId.length >= 1 && clientId.length <= MAX_CLIENT_ID_LENGTH;
+
 function validateClientId(clientId: string | null | undefined): string | null {
   if (clientId == null) return null;
-  if (clientId.length < 1 || clientId.length > MAX_CLIENT_ID_LENGTH) {
-    throw badInput(`clientId must be 1..${MAX_CLIENT_ID_LENGTH} characters`, 'clientId');
-  }
+  if (!isClientId(clientId)) throw badInput(`clientId must be 1..${MAX_CLIENT_ID_LENGTH} characters`, 'clientId');
   return clientId;
 }
 
 const findByClientId = (prisma: PrismaClient, authorId: string, clientId: string) =>
   prisma.message.findUnique({ where: { authorId_clientId: { authorId, clientId } } });
+
+/** The message an earlier send with this clientId stored; null without a (valid) clientId. */
+const findRetried = (prisma: PrismaClient, authorId: string, clientId: string | null | undefined) =>
+  clientId != null && isClientId(clientId) ? findByClientId(prisma, authorId, clientId) : Promise.resolve(null);
 
 /** A concurrent send with the same (author, clientId) won: P2002 from the client API, 23505 from raw SQL. */
 const isUniqueViolation = (err: unknown) =>

@@ -9,7 +9,8 @@ export const PUBLISHER: Viewer = { id: 'bench-pub', name: 'Bench Publisher', han
 export const MEMBERS = 120;
 export const AUTHORS = 20;
 export const MESSAGES = 150;
-export const WRITERS = 50;
+/** Enough people that sendMessage's per-user limit (5/s after a burst of 20) stays out of the way at 1,000 msgs/s. */
+export const WRITERS = 400;
 /** W1 writes into this many channels at once (and, separately, into one hot channel). */
 export const WRITE_CHANNELS = 10;
 const EMOJIS = ['👍', '🎉', '❤️', '😂'];

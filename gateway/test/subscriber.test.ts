@@ -54,3 +54,15 @@ it('hands graphql-ws only the final error, then ends', async () => {
   expect(seen).toEqual([{ errors: [] }]);
   expect(left).toBe(1);
 });
+
+it('corks a socket for the rest of the turn, so frames delivered together leave in one write', async () => {
+  const { socket, sent } = fakeSocket();
+  const raw = { corked: 0, uncorked: 0, cork() { this.corked++; }, uncork() { this.uncorked++; } };
+  const subscriber = new Subscriber(null, { socket: Object.assign(socket, { _socket: raw }) as unknown as WebSocket, id: '1' }, () => {});
+  subscriber.send('{"data":1}', 1024);
+  subscriber.send('{"data":2}', 1024);
+  expect(sent).toHaveLength(2);
+  expect(raw).toMatchObject({ corked: 1, uncorked: 0 });
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(raw).toMatchObject({ corked: 1, uncorked: 1 });
+});

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import type { FetchNode, PlanNode, QueryPlan, SubscriptionNode } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
@@ -150,6 +151,32 @@ export class SubscriptionHub {
   }
 }
 
+/**
+ * What bounds fan-out is one `writev` system call per frame per socket. When the gateway falls
+ * behind, several events of a stream are delivered within one turn of the event loop; corking
+ * each socket until the next turn sends them in one write instead. In a quiet turn it costs a
+ * cork and an uncork. ws has no cork of its own, so this reaches for its (long-stable) `_socket`.
+ */
+const corked = new Set<Duplex>();
+let uncorkScheduled = false;
+
+function corkUntilNextTurn(socket: WebSocket): void {
+  const raw = (socket as unknown as { _socket?: Duplex })._socket;
+  if (!raw || corked.has(raw)) return;
+  raw.cork();
+  corked.add(raw);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    setImmediate(uncorkAll);
+  }
+}
+
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const raw of corked) raw.uncork();
+  corked.clear();
+}
+
 export class Subscriber {
   /** What graphql-ws iterates; closing it (or graphql-ws returning it) lets go of the subscriber. */
   readonly stream: AsyncQueue<ExecutionResult>;
@@ -179,6 +206,7 @@ export class Subscriber {
       socket.close(SOCKET_TOO_SLOW, 'Too far behind; reconnect and resubscribe with after: to catch up');
       return;
     }
+    corkUntilNextTurn(socket);
     socket.send(this.framePrefix + payload + '}');
   }
 

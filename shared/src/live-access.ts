@@ -89,9 +89,17 @@ function wrapIterator<T>(source: AsyncIterator<T>): AsyncIterableIterator<T> {
 }
 
 /**
+ * How often an admission re-reads access with no membership event: it only covers an event lost
+ * to a pub/sub outage, and an idle stream has no events to piggyback the read on (as the guard
+ * above does), so thousands of subscribers must not each read every few seconds. Jittered so
+ * that subscribers admitted together do not read together.
+ */
+const ADMISSION_RECHECK_MS = 60_000;
+
+/**
  * A stream with no events that ends (NOT_FOUND) once the viewer may no longer read the channel:
- * re-checked when the channel's membership changes for them, and every 15 s in case such an
- * event was lost. Not an async generator: one suspended in `await` could not be returned, and
+ * re-checked when the channel's membership changes for them, and about every minute in case such
+ * an event was lost. Not an async generator: one suspended in `await` could not be returned, and
  * graphql-ws returns it when the gateway lets go of the subscriber.
  */
 async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer'>, channelId: string): Promise<AsyncIterableIterator<T>> {
@@ -111,7 +119,7 @@ async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'view
         const outcome = await Promise.race([
           change,
           new Promise<typeof recheck>((resolve) => {
-            timer = setTimeout(resolve, RECHECK_MS, recheck);
+            timer = setTimeout(resolve, ADMISSION_RECHECK_MS * (0.8 + Math.random() * 0.4), recheck);
           }),
         ]);
         clearTimeout(timer);

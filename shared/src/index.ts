@@ -19,3 +19,4 @@ export * from './service-main';
 export * from './live-access';
 export * from './scalars';
 export * from './live-admission';
+export * from './document-cache';

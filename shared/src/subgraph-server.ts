@@ -10,11 +10,12 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
-import { GraphQLError, subscribe, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, subscribe, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createForwardedUserVerifier, FORWARDED_USER_HEADER } from './auth';
 import { createBaseContext, type BaseContext, type ServiceDeps } from './context';
+import { documentCache } from './document-cache';
 import { admitSubscriber, LIVE_ADMISSION_EXTENSION } from './live-admission';
 import { formatServiceError } from './format-error';
 import { closeServer, listen } from './http';
@@ -53,6 +54,17 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const app = express();
   const httpServer = createServer(app);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const documents = documentCache((forSchema, query) => {
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (err) {
+      return { errors: [new GraphQLError((err as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+    }
+    const errors = validate(forSchema, document);
+    if (errors.length === 0) return { document };
+    return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+  });
   const wsCleanup = useServer<{ [FORWARDED_USER_HEADER]?: string }>(
     {
       schema,
@@ -70,6 +82,10 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
         } catch (err) {
           return [err as GraphQLError];
         }
+        // The gateway sends the same few operations for every subscriber (admissions included).
+        const checked = documents.get(schema, payload.query);
+        if ('errors' in checked) return checked.errors;
+        return { schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
       },
       context: async (_ctx, _id, payload) => {
         const viewer = await verifyForwardedUser(payload.extensions?.[FORWARDED_USER_HEADER] as string | undefined);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { ErrorCode, type Logger, type Viewer } from '@commons/shared';
+import { documentCache, ErrorCode, type Logger, type Viewer } from '@commons/shared';
 import {
   getOperationAST,
   GraphQLError,
@@ -48,36 +48,6 @@ export interface GatewayWsOptions {
 
 type ConnectionExtra = { viewer?: Viewer | null; owner?: string; operations?: Set<string>; expiry?: NodeJS.Timeout };
 type OperationContext = GatewayContext & { query: string; rawVariables: Record<string, unknown>; target: SubscriberTarget };
-
-/** Distinct operations whose parsed and validated documents are kept, as Apollo Server does for HTTP. */
-const DOCUMENT_CACHE_SIZE = 1000;
-
-/**
- * Parsing and validating once per distinct query text rather than per subscribe: every
- * subscriber of an operation shares one document, and a storm of resubscriptions after a
- * deploy costs a map lookup each. Only accepted documents are kept; the cache is for the
- * current schema and starts over when the supergraph changes.
- */
-function documentCache(check: GatewayWsOptions['checkOperation']) {
-  let forSchema: GraphQLSchema | undefined;
-  const documents = new Map<string, { document: DocumentNode }>();
-  return {
-    get(schema: GraphQLSchema, query: string): { document: DocumentNode } | { errors: GraphQLError[] } {
-      if (schema !== forSchema) {
-        documents.clear();
-        forSchema = schema;
-      }
-      const hit = documents.get(query);
-      if (hit) return hit;
-      const checked = check(schema, query);
-      if ('errors' in checked) return checked;
-      // Map iteration order is insertion order: dropping the first key evicts the oldest.
-      if (documents.size >= DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value as string);
-      documents.set(query, checked);
-      return checked;
-    },
-  };
-}
 
 /** A result as clients see it: its errors through the gateway's formatError (masking). */
 export function formatResult(result: ExecutionResult, formatError: GatewayWsOptions['formatError']): FormattedExecutionResult {

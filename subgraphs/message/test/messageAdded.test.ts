@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { topics, type Viewer } from '@commons/shared';
+import { LIVE_ADMISSION_EXTENSION, topics, type Viewer } from '@commons/shared';
 import type { Client } from 'graphql-ws';
 import { toMessageEvent } from '../src/domain/messageRow';
 import { insertMessage } from '../src/domain/sendMessage';
 import { createChannel, createUser, createWsClient, MESSAGE_FIELDS, startMessageSubgraph, subscribe, waitFor } from './helpers';
+import { forwardedUserExtensions } from '../../../tests/testkit/builders';
 
 const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE_FIELDS} } }`;
 const MESSAGE_ADDED = `subscription ($channelId: ID!, $after: String) { messageAdded(channelId: $channelId, after: $after) { ${MESSAGE_FIELDS} } }`;
@@ -111,5 +112,58 @@ describe('messageAdded', () => {
     // The stream is idle, waiting for an event that never comes: unsubscribing must still end it.
     sub.unsubscribe();
     await waitFor(() => subgraph.observed.open.get(topic) === 0, 'the pub/sub queue to close');
+  });
+
+  it('refuses an operation that does not parse or validate with an error, and serves the socket on', async () => {
+    const { user, channelId } = await memberChannel();
+    const broken = await subscribe(client, user, 'subscription { messageAdded(', {});
+    const invalid = await subscribe(client, user, 'subscription { noSuchField }', {});
+    for (const sub of [broken, invalid]) await waitFor(() => sub.completed || sub.error !== undefined, 'the refusal');
+    expect((broken.error as any[])?.[0]).toMatchObject({ message: expect.stringMatching(/Syntax Error/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    expect((invalid.error as any[])?.[0]).toMatchObject({ message: expect.stringMatching(/noSuchField/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const working = await subscribe(client, user, MESSAGE_ADDED, { channelId });
+    await listening(channelId);
+    await send(user, channelId, 'still here');
+    await working.nextEvents(1);
+    expect(bodiesOf(working.events)).toEqual(['still here']);
+    working.unsubscribe();
+  });
+});
+
+describe('admission (the gateway asking whether a caller may follow a shared stream)', () => {
+  const admit = async (viewer: Viewer, channelId: string) => {
+    const results: Array<{ data?: unknown; errors?: any[]; extensions?: any }> = [];
+    let error: any;
+    let completed = false;
+    const stop = client.subscribe(
+      { query: MESSAGE_ADDED, variables: { channelId }, extensions: { ...(await forwardedUserExtensions(viewer)), [LIVE_ADMISSION_EXTENSION]: true } },
+      { next: (r) => void results.push(r as never), error: (e) => void (error = e), complete: () => void (completed = true) },
+    );
+    return { results, stop, get error() { return error; }, get completed() { return completed; } };
+  };
+
+  it('admits a member, sends no events, and ends NOT_FOUND once they are removed', async () => {
+    const { user, channelId } = await memberChannel('PRIVATE');
+    const admission = await admit(user, channelId);
+    await waitFor(() => admission.results.length === 1, 'the admission');
+    expect(admission.results[0]).toEqual({ data: null, extensions: { admitted: true } });
+    await send(user, channelId, 'not for the admission');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(admission.results).toHaveLength(1);
+    expect(subgraph.observed.subscribed.get(topics.messageAdded(channelId))).toBeUndefined();
+
+    await prisma().membership.delete({ where: { channelId_userId: { channelId, userId: user.id } } });
+    await subgraph.deps.pubsub.publish(topics.membershipChanged(channelId), { channelId, userId: user.id, change: 'LEFT' });
+    await waitFor(() => admission.error !== undefined, 'the admission to end');
+    expect(admission.error?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('refuses a non-member of a private channel as the subscription would', async () => {
+    const { channelId } = await memberChannel('PRIVATE');
+    const outsider = await createUser(prisma());
+    const admission = await admit(outsider, channelId);
+    await waitFor(() => admission.completed || admission.error !== undefined, 'the refusal');
+    expect(admission.results.some((r) => r.extensions?.admitted)).toBe(false);
+    expect(admission.results[0]?.errors?.[0]?.extensions?.code ?? admission.error?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });

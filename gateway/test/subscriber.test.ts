@@ -17,7 +17,7 @@ function fakeSocket(bufferedAmount = 0) {
 
 it('frames the shared payload as a graphql-ws next message for its own id', () => {
   const { socket, sent } = fakeSocket();
-  const subscriber = new Subscriber(null, { socket: socket as unknown as WebSocket, id: 'sub "1"' }, () => {});
+  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: 'sub "1"' }, () => {});
   subscriber.send(JSON.stringify({ data: { messageAdded: { body: 'hi' } } }), 1024);
   expect(sent).toHaveLength(1);
   expect(JSON.parse(sent[0])).toEqual({ id: 'sub "1"', type: 'next', payload: { data: { messageAdded: { body: 'hi' } } } });
@@ -25,7 +25,7 @@ it('frames the shared payload as a graphql-ws next message for its own id', () =
 
 it('closes a socket whose backlog passed the bound, so the client reconnects and catches up', () => {
   const { socket, sent, closed } = fakeSocket(2048);
-  const subscriber = new Subscriber(null, { socket: socket as unknown as WebSocket, id: '1' }, () => {});
+  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => {});
   subscriber.send('{"data":null}', 1024);
   expect(sent).toEqual([]);
   expect(closed).toEqual([[SOCKET_TOO_SLOW, expect.stringContaining('after:')]]);
@@ -33,21 +33,21 @@ it('closes a socket whose backlog passed the bound, so the client reconnects and
 
 it('writes nothing once the subscription has ended or the socket is closing', () => {
   const open = fakeSocket();
-  const ended = new Subscriber(null, { socket: open.socket as unknown as WebSocket, id: '1' }, () => {});
+  const ended = new Subscriber({ socket: open.socket as unknown as WebSocket, id: '1' }, () => {});
   ended.end();
   ended.send('{"data":null}', 1024);
   expect(open.sent).toEqual([]);
 
   const closing = fakeSocket();
   closing.socket.readyState = WebSocket.CLOSING;
-  new Subscriber(null, { socket: closing.socket as unknown as WebSocket, id: '1' }, () => {}).send('{"data":null}', 1024);
+  new Subscriber({ socket: closing.socket as unknown as WebSocket, id: '1' }, () => {}).send('{"data":null}', 1024);
   expect(closing.sent).toEqual([]);
 });
 
 it('hands graphql-ws only the final error, then ends', async () => {
   const { socket } = fakeSocket();
   let left = 0;
-  const subscriber = new Subscriber(null, { socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
+  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
   subscriber.end({ errors: [] });
   const seen = [];
   for await (const result of subscriber.stream) seen.push(result);
@@ -58,7 +58,7 @@ it('hands graphql-ws only the final error, then ends', async () => {
 it('corks a socket for the rest of the turn, so frames delivered together leave in one write', async () => {
   const { socket, sent } = fakeSocket();
   const raw = { corked: 0, uncorked: 0, cork() { this.corked++; }, uncork() { this.uncorked++; } };
-  const subscriber = new Subscriber(null, { socket: Object.assign(socket, { _socket: raw }) as unknown as WebSocket, id: '1' }, () => {});
+  const subscriber = new Subscriber({ socket: Object.assign(socket, { _socket: raw }) as unknown as WebSocket, id: '1' }, () => {});
   subscriber.send('{"data":1}', 1024);
   subscriber.send('{"data":2}', 1024);
   expect(sent).toHaveLength(2);

@@ -14,7 +14,7 @@ const RECHECK_MS = 15_000;
  * everyone signed in, so they need no re-check.
  */
 export async function guardChannelStream<T>(
-  ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer' | 'liveAdmission'>,
+  ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer' | 'access' | 'liveAdmission'>,
   channelId: string,
   source: AsyncIterator<T>,
 ): Promise<AsyncIterableIterator<T>> {
@@ -26,7 +26,8 @@ export async function guardChannelStream<T>(
   }
   // Visibility never changes after creation, so a public channel needs no re-check at all; the
   // gateway's fan-out stream serves only subscribers it had admitted and watches for each.
-  const channel = await new ChannelAccess(ctx.prisma, ctx.viewer).channel(channelId);
+  // The subscribe resolver's own check read the row already: this costs no statement.
+  const channel = await ctx.access.channel(channelId);
   if (channel?.visibility === 'PUBLIC' || ctx.viewer?.fanout) return wrapIterator(source);
   const changes = await ctx.pubsub.subscribe<MembershipChangedEvent>(topics.membershipChanged(channelId));
   let stale = false;
@@ -102,12 +103,15 @@ const ADMISSION_RECHECK_MS = 60_000;
  * an event was lost. Not an async generator: one suspended in `await` could not be returned, and
  * graphql-ws returns it when the gateway lets go of the subscriber.
  */
-async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer'>, channelId: string): Promise<AsyncIterableIterator<T>> {
-  const channel = await new ChannelAccess(ctx.prisma, ctx.viewer).channel(channelId);
+async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer' | 'access'>, channelId: string): Promise<AsyncIterableIterator<T>> {
+  const channel = await ctx.access.channel(channelId);
   if (channel?.visibility === 'PUBLIC') return createAsyncQueue<T>();
   const changes: AsyncQueue<MembershipChangedEvent> = await ctx.pubsub.subscribe<MembershipChangedEvent>(topics.membershipChanged(channelId));
   let timer: NodeJS.Timeout | undefined;
   const recheck = Symbol('recheck');
+  const nextRecheck = () => Date.now() + ADMISSION_RECHECK_MS * (0.8 + Math.random() * 0.4);
+  // A deadline, not a fresh timeout per event: others' membership changes must not put it off.
+  let recheckAt = nextRecheck();
   const finish = () => {
     clearTimeout(timer);
     changes.close();
@@ -119,7 +123,7 @@ async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'view
         const outcome = await Promise.race([
           change,
           new Promise<typeof recheck>((resolve) => {
-            timer = setTimeout(resolve, ADMISSION_RECHECK_MS * (0.8 + Math.random() * 0.4), recheck);
+            timer = setTimeout(resolve, Math.max(0, recheckAt - Date.now()), recheck);
           }),
         ]);
         clearTimeout(timer);
@@ -128,6 +132,7 @@ async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'view
           change = changes.next();
           if (outcome.value.userId !== ctx.viewer?.id) continue;
         }
+        recheckAt = nextRecheck();
         if (!(await new ChannelAccess(ctx.prisma, ctx.viewer).canRead(channelId))) {
           finish();
           throw notFound('Channel');

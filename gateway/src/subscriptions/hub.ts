@@ -186,7 +186,6 @@ export class Subscriber {
   private readonly framePrefix: string;
 
   constructor(
-    readonly viewer: Viewer | null,
     private readonly target: SubscriberTarget,
     onLeave: (subscriber: Subscriber) => void,
   ) {
@@ -272,7 +271,7 @@ class Pipeline {
   }
 
   add(viewer: Viewer | null, target: SubscriberTarget): AsyncIterableIterator<ExecutionResult> {
-    const subscriber = new Subscriber(viewer, target, (s) => this.remove(s));
+    const subscriber = new Subscriber(target, (s) => this.remove(s));
     if (this.ended) {
       subscriber.end();
       return subscriber.stream;

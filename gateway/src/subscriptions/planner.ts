@@ -26,7 +26,7 @@ export class SupergraphPlanner {
   private readonly supergraphSchema: GraphQLSchema;
   private readonly apiSchema: Schema;
   private readonly queryPlanner: QueryPlanner;
-  private readonly plans = new Map<string, { queryPlan: QueryPlan; perViewer: boolean }>();
+  private readonly plans = new Map<string, PlannedOperation>();
 
   constructor(readonly supergraphSdl: string) {
     const supergraph = Supergraph.build(supergraphSdl);
@@ -36,21 +36,24 @@ export class SupergraphPlanner {
     this.queryPlanner = new QueryPlanner(supergraph);
   }
 
-  /** Plans an already-validated operation; plans are cached by query text and operation name. */
+  /**
+   * Plans an already-validated operation; plans are cached by query text and operation name, so
+   * a subscribe that joins an existing stream does no planning work at all.
+   */
   plan(query: string, document: DocumentNode, operationName: string | undefined): PlannedOperation {
-    const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
     const key = `${operationName ?? ''}\n${query}`;
     let planned = this.plans.get(key);
     if (!planned) {
       planned = {
         queryPlan: this.queryPlanner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName })),
+        operationContext: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }),
         perViewer: selectsPerViewerField(this.supergraphSchema, document),
       };
       // Map iteration order is insertion order: dropping the first key evicts the oldest plan.
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value as string);
       this.plans.set(key, planned);
     }
-    return { ...planned, operationContext };
+    return planned;
   }
 
   execute(

@@ -26,7 +26,11 @@ const types = {
     oid === INT8_OID ? BigInt : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-async function query<T extends object>(prisma: PrismaClient, text: string, values: unknown[]): Promise<T[]> {
+/**
+ * The rows of one statement on the pool under `prisma`, parsed as Prisma parses them (see above),
+ * for a subgraph's own hot reads. `values` are bound parameters: never interpolate into `text`.
+ */
+export async function pgRows<T extends object>(prisma: PrismaClient, text: string, values: unknown[]): Promise<T[]> {
   return (await poolOf(prisma).query<T>({ text, values, types })).rows;
 }
 
@@ -42,7 +46,7 @@ const USERS_BY_ID = `
 
 /** Users in key order; null for a missing user. */
 export async function usersById(prisma: PrismaClient, ids: readonly string[]): Promise<Array<User | null>> {
-  const rows = await query<User>(prisma, USERS_BY_ID, [ids]);
+  const rows = await pgRows<User>(prisma, USERS_BY_ID, [ids]);
   return inKeyOrder(ids, rows, (r) => r.id);
 }
 
@@ -68,7 +72,7 @@ async function channelsWithMembership<C extends { id: string }>(
 ): Promise<Array<ChannelWithMembership<C> | null>> {
   const valid = ids.filter(isUuid);
   type Row = C & { memberRole: MemberRole | null; memberJoinedAt: Date | null };
-  const rows = valid.length ? await query<Row>(prisma, text, [valid, viewerId]) : [];
+  const rows = valid.length ? await pgRows<Row>(prisma, text, [valid, viewerId]) : [];
   const found = rows.map(({ memberRole, memberJoinedAt, ...rest }) => {
     const channel = rest as unknown as C;
     const membership = memberRole && viewerId ? { channelId: channel.id, userId: viewerId, role: memberRole, joinedAt: memberJoinedAt! } : null;
@@ -97,7 +101,7 @@ const MESSAGES_BEFORE = `SELECT ${MESSAGE} FROM messages WHERE channel_id = $1::
 /** Messages in key order; null for a missing message or a malformed id. */
 export async function messagesById(prisma: PrismaClient, ids: readonly string[]): Promise<Array<Message | null>> {
   const valid = ids.filter(isUuid);
-  const rows = valid.length ? await query<Message>(prisma, MESSAGES_BY_ID, [valid]) : [];
+  const rows = valid.length ? await pgRows<Message>(prisma, MESSAGES_BY_ID, [valid]) : [];
   return inKeyOrder(ids, rows, (r) => r.id);
 }
 
@@ -118,5 +122,23 @@ export function channelMessages(
   if (!isUuid(channelId)) return Promise.resolve([]);
   const forward = page.direction === 'forward';
   const bound = page.bound?.toString() ?? (forward ? NO_SEQ_BELOW : NO_SEQ_ABOVE);
-  return query<Message>(prisma, forward ? MESSAGES_AFTER : MESSAGES_BEFORE, [channelId, bound, page.limit]);
+  return pgRows<Message>(prisma, forward ? MESSAGES_AFTER : MESSAGES_BEFORE, [channelId, bound, page.limit]);
+}
+
+const PINNED_IN_CHANNELS = `SELECT ${MESSAGE} FROM messages
+  WHERE channel_id = ANY($1::uuid[]) AND pinned_at IS NOT NULL AND deleted_at IS NULL
+  ORDER BY pinned_at DESC, id DESC`;
+
+/** The pinned, undeleted messages of many channels, newest pin first (ties by id, descending). */
+export async function pinnedMessages(prisma: PrismaClient, channelIds: readonly string[]): Promise<Message[]> {
+  const valid = channelIds.filter(isUuid);
+  return valid.length ? pgRows<Message>(prisma, PINNED_IN_CHANNELS, [valid]) : [];
+}
+
+const MESSAGE_BY_CLIENT_ID = `SELECT ${MESSAGE} FROM messages WHERE author_id = $1::text AND client_id = $2::text`;
+
+/** The message `authorId` sent with `clientId` (unique per author), or null. */
+export async function messageByClientId(prisma: PrismaClient, authorId: string, clientId: string): Promise<Message | null> {
+  const [row] = await pgRows<Message>(prisma, MESSAGE_BY_CLIENT_ID, [authorId, clientId]);
+  return row ?? null;
 }

@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ChannelAccess, channelAccessById, channelMessages, channelsById, messagesById, poolOf, usersById } from '@commons/shared';
+import {
+  ChannelAccess,
+  channelAccessById,
+  channelMessages,
+  channelsById,
+  messageByClientId,
+  messagesById,
+  pinnedMessages,
+  poolOf,
+  usersById,
+} from '@commons/shared';
 import { createChannel, createUser } from '../../tests/testkit/builders';
 import { createTestDeps } from '../../tests/testkit/subgraph';
 
@@ -102,4 +112,43 @@ test('messages match Prisma (bigint seq beyond 2^53, dates, nulls) and page on s
   expect(await channelMessages(prisma(), channelId, { direction: 'backward', limit: 2 })).toEqual([rows[4], rows[3]]);
   expect(await channelMessages(prisma(), channelId, { direction: 'backward', bound: base + 2n, limit: 10 })).toEqual([rows[0]]);
   expect(await channelMessages(prisma(), randomUUID(), { direction: 'backward', limit: 10 })).toEqual([]);
+});
+
+test("pinned messages match Prisma's read: several channels, newest pin first, ties by id, deleted and unpinned left out", async () => {
+  const author = await createUser(prisma());
+  const [a, b, none] = [await createChannel(prisma(), { members: [author] }), await createChannel(prisma(), { members: [author] }), await createChannel(prisma())];
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  const post = (channelId: string, seq: bigint, extra: { pinnedAt?: Date; deletedAt?: Date }) =>
+    prisma().message.create({ data: { channelId, seq, authorId: author.id, body: `m${seq}`, pinnedById: extra.pinnedAt && author.id, ...extra } });
+  // Three pins at the same instant in `a`: only the id orders them.
+  for (let i = 1n; i <= 3n; i++) await post(a, i, { pinnedAt: at(5) });
+  await post(a, 4n, { pinnedAt: at(9) });
+  await post(a, 5n, { pinnedAt: at(7), deletedAt: at(8) });
+  await post(a, 6n, {});
+  await post(b, 1n, { pinnedAt: at(1) });
+
+  const ids = [b, randomUUID(), a, none, 'not-a-uuid'];
+  const viaPrisma = await prisma().message.findMany({
+    where: { channelId: { in: [a, b, none] }, pinnedAt: { not: null }, deletedAt: null },
+    orderBy: [{ pinnedAt: 'desc' }, { id: 'desc' }],
+  });
+  const rows = await pinnedMessages(prisma(), ids);
+  expect(rows).toEqual(viaPrisma);
+  expect(rows.map((r) => r.body)).toEqual(['m4', expect.any(String), expect.any(String), expect.any(String), 'm1']);
+  const tied = rows.slice(1, 4).map((r) => r.id);
+  expect(tied).toEqual([...tied].sort().reverse());
+  expect(await pinnedMessages(prisma(), [])).toEqual([]);
+  expect(await pinnedMessages(prisma(), ['nope', randomUUID()])).toEqual([]);
+});
+
+test('a message by its clientId matches Prisma, and is per author', async () => {
+  const [author, other] = [await createUser(prisma()), await createUser(prisma())];
+  const channelId = await createChannel(prisma(), { members: [author, other] });
+  const sent = await prisma().message.create({ data: { channelId, seq: 1n, authorId: author.id, body: 'hi', clientId: 'c-1', replyToId: null } });
+  expect(await messageByClientId(prisma(), author.id, 'c-1')).toEqual(
+    await prisma().message.findUnique({ where: { authorId_clientId: { authorId: author.id, clientId: 'c-1' } } }),
+  );
+  expect((await messageByClientId(prisma(), author.id, 'c-1'))?.id).toBe(sent.id);
+  expect(await messageByClientId(prisma(), other.id, 'c-1')).toBeNull();
+  expect(await messageByClientId(prisma(), author.id, 'c-2')).toBeNull();
 });

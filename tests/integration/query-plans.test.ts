@@ -58,7 +58,8 @@ it('serves every read of a busy channel from an index', async () => {
     );
     sent.push(sendMessage);
   }
-  await stack.expectData(bob, `mutation($m: ID!) { addReaction(messageId: $m, emoji: "👍") { id } }`, { m: sent[3].id });
+  // On a message of the second page below, so that reading it asks which reactions are the viewer's.
+  await stack.expectData(bob, `mutation($m: ID!) { addReaction(messageId: $m, emoji: "👍") { id } }`, { m: sent[12].id });
   await stack.expectData(alice, `mutation($m: ID!) { pinMessage(id: $m, pinned: true) { id } }`, { m: sent[4].id });
   await stack.expectData(alice, `mutation($m: ID!) { editMessage(id: $m, body: "edited") { id } }`, { m: sent[0].id });
   await stack.expectData(bob, `mutation($c: ID!, $m: ID!) { markRead(channelId: $c, messageId: $m) { id } }`, { c: channel.id, m: sent[10].id });
@@ -71,6 +72,10 @@ it('serves every read of a busy channel from an index', async () => {
   await stack.expectData(bob, PAGE, { id: channel.id, n: 10, before: null });
   await stack.expectData(bob, PAGE, { id: channel.id, n: 10, before: sent[15].cursor });
   await stack.expectData(bob, PAGE, { id: forum.id, n: 10, before: null });
+  // Members past a cursor: the keyset statement the first page does not use.
+  const { channel: members } = await stack.expectData(bob, `query($id: ID!) { channel(id: $id) { members(first: 1) { pageInfo { endCursor } } } }`, { id: channel.id });
+  const after = members.members.pageInfo.endCursor;
+  await stack.expectData(bob, `query($id: ID!, $after: String) { channel(id: $id) { members(first: 1, after: $after) { edges { node { role } } } } }`, { id: channel.id, after });
   await stack.expectData(bob, `query { searchMessages(query: "lunch", first: 5) { edges { node { id } } } }`);
   await stack.expectData(bob, `query($c: ID!) { searchMessages(query: "lunch", channelId: $c, first: 5) { edges { node { id } } } }`, { c: channel.id });
   await stack.expectData(bob, `query($t: ID!) { thread(id: $t) { title posts(first: 10) { edges { node { body } } } } }`, { t: createThread.id });

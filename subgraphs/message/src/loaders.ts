@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { messagesById, type Viewer } from '@commons/shared';
+import { messagesById, pinnedMessages, type Viewer } from '@commons/shared';
 import type { Message, MessageEdit, PrismaClient } from '@commons/shared/src/generated/prisma/client';
-import { reactionCounts, type ReactionCount } from './domain/reactions';
+import { reactionCounts, reactionsBy, type ReactionCount } from './domain/reactions';
 import { readStates, type ReadState } from './domain/readState';
 
 /** Per-operation loaders: every row a list of messages (or channels) can reach costs one query per batch. */
@@ -39,9 +39,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null): Mess
       return ids.map((id) => counts.get(id) ?? []);
     }),
     viewerReactions: new DataLoader<string, ReadonlySet<string>>(async (ids) => {
-      const rows = viewer
-        ? await prisma.reaction.findMany({ where: { userId: viewer.id, messageId: { in: [...ids] } }, select: { messageId: true, emoji: true } })
-        : [];
+      const rows = viewer ? await reactionsBy(prisma, viewer.id, ids) : [];
       return groupBy(ids, rows, (r) => r.messageId).map((mine) => new Set(mine.map((r) => r.emoji)));
     }),
     editsByMessage: new DataLoader<string, MessageEdit[]>(async (ids) => {
@@ -49,11 +47,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null): Mess
       return groupBy(ids, rows, (r) => r.messageId);
     }),
     pinnedByChannel: new DataLoader<string, Message[]>(async (channelIds) => {
-      const rows = await prisma.message.findMany({
-        where: { channelId: { in: [...channelIds] }, pinnedAt: { not: null }, deletedAt: null },
-        orderBy: [{ pinnedAt: 'desc' }, { id: 'desc' }],
-      });
-      return groupBy(channelIds, rows, (r) => r.channelId);
+      return groupBy(channelIds, await pinnedMessages(prisma, channelIds), (r) => r.channelId);
     }),
     readState: new DataLoader<string, ReadState>(async (channelIds) => {
       if (!viewer) return channelIds.map(() => ({ lastReadMessageId: null, unreadCount: 0 }));

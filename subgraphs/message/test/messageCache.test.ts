@@ -83,6 +83,18 @@ describe('the latest-page cache, shared by two replicas through Redis', () => {
     await two.invalidate(channelId);
     expect((await one.read(channelId)).page).toBeNull();
   });
+
+  it('replaces the version (with a TTL) and drops the page in one invalidation', async () => {
+    const cache = createMessagePageCache({ redis, logger });
+    const channelId = randomUUID();
+    const { version } = await cache.read(channelId);
+    await cache.store(channelId, version, page('cached'));
+    expect(await redis.exists(`msgcache:{${channelId}}:page`)).toBe(1);
+    await cache.invalidate(channelId);
+    expect(await redis.exists(`msgcache:{${channelId}}:page`)).toBe(0);
+    expect(await redis.get(`msgcache:{${channelId}}:version`)).not.toBe(version);
+    expect(await redis.pttl(`msgcache:{${channelId}}:version`)).toBeGreaterThan(0);
+  });
 });
 
 describe('the latest-page cache while Redis is unreachable', () => {

@@ -6,6 +6,7 @@ import {
   forbidden,
   notFound,
   parsePageArgs,
+  pgRows,
   toConnection,
   type Connection,
   type PrismaClient,
@@ -91,6 +92,13 @@ export async function setMemberRole(prisma: PrismaClient, channelId: string, use
 
 const MEMBER_CURSOR = 'member';
 
+// A page load reads this (on pg, see pg-reads.ts); keyset on the (channel_id, joined_at, user_id) index.
+const MEMBERSHIP = `channel_id AS "channelId", user_id AS "userId", role, joined_at AS "joinedAt"`;
+const FIRST_MEMBERS = `SELECT ${MEMBERSHIP} FROM memberships WHERE channel_id = $1::uuid ORDER BY joined_at, user_id LIMIT $2`;
+const MEMBERS_AFTER = `SELECT ${MEMBERSHIP} FROM memberships
+  WHERE channel_id = $1::uuid AND (joined_at, user_id) > ($3::timestamptz, $4::text)
+  ORDER BY joined_at, user_id LIMIT $2`;
+
 /** Members oldest first, keyset-paged on (joinedAt, userId). */
 export async function listMembers(
   prisma: PrismaClient,
@@ -99,17 +107,14 @@ export async function listMembers(
 ): Promise<Connection<Membership>> {
   const page = parsePageArgs({ first: args.first, after: args.after });
   if (page.direction !== 'forward') throw badInput('Only forward paging (first/after) is supported', 'last');
-  const where: Prisma.MembershipWhereInput = { channelId };
-  if (page.after !== undefined) {
+  let rows: Membership[];
+  if (page.after === undefined) {
+    rows = await pgRows<Membership>(prisma, FIRST_MEMBERS, [channelId, page.limit + 1]);
+  } else {
     const [at, userId] = decodeCursor(MEMBER_CURSOR, page.after, 2);
     const joinedAt = new Date(at);
     if (Number.isNaN(joinedAt.getTime())) throw badInput('That cursor is not valid here', 'after');
-    where.OR = [{ joinedAt: { gt: joinedAt } }, { joinedAt, userId: { gt: userId } }];
+    rows = await pgRows<Membership>(prisma, MEMBERS_AFTER, [channelId, page.limit + 1, joinedAt, userId]);
   }
-  const rows = await prisma.membership.findMany({
-    where,
-    orderBy: [{ joinedAt: 'asc' }, { userId: 'asc' }],
-    take: page.limit + 1,
-  });
   return toConnection(rows, page, (m) => encodeCursor(MEMBER_CURSOR, [m.joinedAt.toISOString(), m.userId]));
 }

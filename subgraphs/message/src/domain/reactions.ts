@@ -1,5 +1,5 @@
-import { badInput, conflict } from '@commons/shared';
-import { Prisma, type Message, type PrismaClient } from '@commons/shared/src/generated/prisma/client';
+import { badInput, conflict, isUuid, pgRows } from '@commons/shared';
+import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { MessageContext } from '../context';
 import { afterMessageUpdate, lockLiveMessage, requireMessageAccess } from './messageAccess';
 
@@ -64,16 +64,26 @@ export async function removeReaction(ctx: MessageContext, messageId: string, raw
   return message;
 }
 
-/** Reaction counts of many messages in one query, each message's in first-use order. */
+// The page's hot reads, on pg (see pg-reads.ts): one statement per batch, ids bound as one array.
+const REACTION_COUNTS = `
+  SELECT message_id AS "messageId", emoji, count(*)::int AS count
+    FROM reactions WHERE message_id = ANY($1::uuid[])
+   GROUP BY message_id, emoji
+   ORDER BY min(created_at), emoji`;
+const REACTIONS_BY_USER = `SELECT message_id AS "messageId", emoji FROM reactions WHERE user_id = $1::text AND message_id = ANY($2::uuid[])`;
+
+/** Reaction counts of many messages in one query, each message's in first-use order; [] for a malformed id. */
 export async function reactionCounts(prisma: PrismaClient, messageIds: readonly string[]): Promise<Map<string, ReactionCount[]>> {
   const byMessage = new Map<string, ReactionCount[]>(messageIds.map((id) => [id, []]));
-  if (messageIds.length === 0) return byMessage;
-  const rows = await prisma.$queryRaw<Array<{ message_id: string; emoji: string; count: number }>>`
-    SELECT message_id::text, emoji, count(*)::int AS count
-      FROM reactions
-     WHERE message_id IN (${Prisma.join(messageIds.map((id) => Prisma.sql`${id}::uuid`))})
-     GROUP BY message_id, emoji
-     ORDER BY min(created_at), emoji`;
-  for (const row of rows) byMessage.get(row.message_id)?.push({ emoji: row.emoji, count: row.count });
+  const valid = messageIds.filter(isUuid);
+  if (valid.length === 0) return byMessage;
+  const rows = await pgRows<{ messageId: string; emoji: string; count: number }>(prisma, REACTION_COUNTS, [valid]);
+  for (const row of rows) byMessage.get(row.messageId)?.push({ emoji: row.emoji, count: row.count });
   return byMessage;
+}
+
+/** The reactions `userId` left on any of `messageIds`, in no particular order. */
+export async function reactionsBy(prisma: PrismaClient, userId: string, messageIds: readonly string[]): Promise<Array<{ messageId: string; emoji: string }>> {
+  const valid = messageIds.filter(isUuid);
+  return valid.length ? pgRows(prisma, REACTIONS_BY_USER, [userId, valid]) : [];
 }

@@ -1,5 +1,5 @@
-import { badInput, isUuid } from '@commons/shared';
-import { Prisma, type PrismaClient } from '@commons/shared/src/generated/prisma/client';
+import { badInput, isUuid, pgRows } from '@commons/shared';
+import type { PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { ChannelRef } from '../mappers';
 import type { MessageContext } from '../context';
 
@@ -30,6 +30,17 @@ export async function markRead(ctx: MessageContext, channelId: string, messageId
   return { id: channelId };
 }
 
+// On pg (see pg-reads.ts): one statement per batch, the channel ids bound as one array.
+const READ_STATES = `
+  SELECT c.id AS "channelId", r.last_read_message_id AS "lastReadMessageId",
+         (SELECT count(*)::int FROM (
+            SELECT 1 FROM messages m
+             WHERE m.channel_id = c.id AND m.seq > COALESCE(r.last_read_seq, 0)
+               AND m.deleted_at IS NULL AND m.author_id <> $2::text
+             LIMIT $3) AS unread) AS "unreadCount"
+    FROM unnest($1::uuid[]) AS c(id)
+    LEFT JOIN read_markers r ON r.user_id = $2::text AND r.channel_id = c.id`;
+
 /**
  * A user's read state in many channels, in one query. The unread count is a range over the
  * (channel_id, seq) index from the marker on (the whole channel without one), skipping deleted
@@ -38,14 +49,6 @@ export async function markRead(ctx: MessageContext, channelId: string, messageId
 export async function readStates(prisma: PrismaClient, userId: string, channelIds: readonly string[]): Promise<Map<string, ReadState>> {
   const valid = channelIds.filter(isUuid);
   if (valid.length === 0) return new Map();
-  const rows = await prisma.$queryRaw<Array<{ channel_id: string; last_read_message_id: string | null; unread: number }>>`
-    SELECT c.id::text AS channel_id, r.last_read_message_id::text AS last_read_message_id,
-           (SELECT count(*)::int FROM (
-              SELECT 1 FROM messages m
-               WHERE m.channel_id = c.id AND m.seq > COALESCE(r.last_read_seq, 0)
-                 AND m.deleted_at IS NULL AND m.author_id <> ${userId}
-               LIMIT ${MAX_UNREAD_COUNT}) AS unread) AS unread
-      FROM unnest(ARRAY[${Prisma.join(valid.map((id) => Prisma.sql`${id}::uuid`))}]) AS c(id)
-      LEFT JOIN read_markers r ON r.user_id = ${userId} AND r.channel_id = c.id`;
-  return new Map(rows.map((r) => [r.channel_id, { lastReadMessageId: r.last_read_message_id, unreadCount: r.unread }]));
+  const rows = await pgRows<ReadState & { channelId: string }>(prisma, READ_STATES, [valid, userId, MAX_UNREAD_COUNT]);
+  return new Map(rows.map(({ channelId, ...state }) => [channelId, state]));
 }

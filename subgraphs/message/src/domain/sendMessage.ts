@@ -1,5 +1,5 @@
-import { badInput, conflict, publishAfterCommit, topics, type ServiceDeps } from '@commons/shared';
-import { Prisma, type Message, type PrismaClient } from '@commons/shared/src/generated/prisma/client';
+import { badInput, conflict, messageByClientId, pgRows, publishAfterCommit, topics, type ServiceDeps } from '@commons/shared';
+import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { SendMessageInput } from '../__generated__/resolvers-types';
 import type { MessageContext } from '../context';
 import { toMessageEvent } from './messageRow';
@@ -47,7 +47,7 @@ export async function sendMessage(ctx: MessageContext, input: SendMessageInput):
     message = await insertMessage(ctx.prisma, { channelId: channel.id, authorId: viewer.id, body, clientId, replyToId: input.replyToId });
   } catch (err) {
     // A concurrent send with the same clientId won the race: answer with its message.
-    const winner = clientId && isUniqueViolation(err) ? await findByClientId(ctx.prisma, viewer.id, clientId) : null;
+    const winner = clientId && isUniqueViolation(err) ? await messageByClientId(ctx.prisma, viewer.id, clientId) : null;
     if (winner) return winner;
     throw err;
   }
@@ -57,26 +57,29 @@ export async function sendMessage(ctx: MessageContext, input: SendMessageInput):
   return message;
 }
 
+const INSERT_MESSAGE = `
+  WITH next AS (
+    INSERT INTO channel_message_counters (channel_id, last_seq) VALUES ($1::uuid, 1)
+    ON CONFLICT (channel_id) DO UPDATE SET last_seq = channel_message_counters.last_seq + 1
+    RETURNING last_seq
+  )
+  INSERT INTO messages (id, channel_id, seq, author_id, body, client_id, reply_to_id)
+  SELECT gen_random_uuid(), $1::uuid, next.last_seq, $2::text, $3::text, $4::text, $5::uuid
+  FROM next
+  RETURNING id, channel_id AS "channelId", seq, author_id AS "authorId", body, client_id AS "clientId",
+            reply_to_id AS "replyToId", created_at AS "createdAt", edited_at AS "editedAt",
+            deleted_at AS "deletedAt", pinned_at AS "pinnedAt", pinned_by_id AS "pinnedById"`;
+
 /**
  * Stores a message with the channel's next `seq`, in one statement (so one round trip, and
  * the shortest possible hold on the channel's counter). The counter upsert holds the counter
  * row's lock until the statement commits, so per channel `seq` order is commit order and has
  * no holes (a failed insert rolls its increment back too): replay can never skip one.
+ * On pg rather than Prisma's `$queryRaw` (every send pays it): an autocommitted statement either way.
  */
 export async function insertMessage(prisma: PrismaClient, message: NewMessage): Promise<Message> {
-  const [row] = await prisma.$queryRaw<Message[]>`
-    WITH next AS (
-      INSERT INTO channel_message_counters (channel_id, last_seq) VALUES (${message.channelId}::uuid, 1)
-      ON CONFLICT (channel_id) DO UPDATE SET last_seq = channel_message_counters.last_seq + 1
-      RETURNING last_seq
-    )
-    INSERT INTO messages (id, channel_id, seq, author_id, body, client_id, reply_to_id)
-    SELECT gen_random_uuid(), ${message.channelId}::uuid, next.last_seq, ${message.authorId}, ${message.body},
-           ${message.clientId ?? null}, ${message.replyToId ?? null}::uuid
-    FROM next
-    RETURNING id, channel_id AS "channelId", seq, author_id AS "authorId", body, client_id AS "clientId",
-              reply_to_id AS "replyToId", created_at AS "createdAt", edited_at AS "editedAt",
-              deleted_at AS "deletedAt", pinned_at AS "pinnedAt", pinned_by_id AS "pinnedById"`;
+  const values = [message.channelId, message.authorId, message.body, message.clientId ?? null, message.replyToId ?? null];
+  const [row] = await pgRows<Message>(prisma, INSERT_MESSAGE, values);
   return row;
 }
 
@@ -100,14 +103,9 @@ function validateClientId(clientId: string | null | undefined): string | null {
   return clientId;
 }
 
-const findByClientId = (prisma: PrismaClient, authorId: string, clientId: string) =>
-  prisma.message.findUnique({ where: { authorId_clientId: { authorId, clientId } } });
-
 /** The message an earlier send with this clientId stored; null without a (valid) clientId. */
 const findRetried = (prisma: PrismaClient, authorId: string, clientId: string | null | undefined) =>
-  clientId != null && isClientId(clientId) ? findByClientId(prisma, authorId, clientId) : Promise.resolve(null);
+  clientId != null && isClientId(clientId) ? messageByClientId(prisma, authorId, clientId) : Promise.resolve(null);
 
-/** A concurrent send with the same (author, clientId) won: P2002 from the client API, 23505 from raw SQL. */
-const isUniqueViolation = (err: unknown) =>
-  err instanceof Prisma.PrismaClientKnownRequestError &&
-  (err.code === 'P2002' || (err.code === 'P2010' && /23505|unique/i.test(JSON.stringify(err.meta ?? err.message))));
+/** A concurrent send with the same (author, clientId) won: Postgres's unique_violation, as pg reports it. */
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === '23505';

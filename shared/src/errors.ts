@@ -22,6 +22,8 @@ export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   ErrorCode.RATE_LIMITED,
   ErrorCode.CONFLICT,
   ErrorCode.UNAVAILABLE,
+  // Apollo Server's own refusals of a malformed HTTP request (no body, CSRF, a mutation over GET).
+  'BAD_REQUEST',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',

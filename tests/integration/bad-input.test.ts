@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { FORWARDED_USER_HEADER, signClientToken } from '@commons/shared';
 import { SignJWT } from 'jose';
 import { person, startStack, TEST_JWT_SECRET, type Stack } from '../testkit/stack';
@@ -115,11 +117,89 @@ describe('HTTP', () => {
   it('blocks CSRF: text/plain POSTs and mutations over GET', async () => {
     const plain = await post(JSON.stringify({ query: `mutation { createChannel(input: { name: "csrf", kind: TEXT }) { id } }` }), { 'content-type': 'text/plain' });
     expect(plain.status).toBe(400);
+    expect(((await plain.json()) as any).errors[0]).toMatchObject({ message: expect.stringContaining('CSRF'), extensions: { code: 'BAD_REQUEST' } });
     const get = await fetch(`${stack.url}?query=${encodeURIComponent('mutation { createChannel(input: { name: "csrf", kind: TEXT }) { id } }')}`, {
       headers: { authorization: `Bearer ${alice.token}`, 'apollo-require-preflight': 'true' },
     });
     expect(get.status).toBe(405);
+    expect(((await get.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
     expect(await stack.deps.prisma.channel.count({ where: { name: 'csrf' } })).toBe(0);
+  });
+
+  it('answers malformed JSON, a JSON scalar and an unsupported charset with BAD_REQUEST', async () => {
+    for (const [body, headers, status] of [
+      ['{"query": ', undefined, 400],
+      ['   ', undefined, 400],
+      ['"{ me { id } }"', undefined, 400],
+      [JSON.stringify({ query: `{ me { id } }` }), { 'content-type': 'application/json; charset=latin1' }, 415],
+    ] as const) {
+      const res = await post(body, headers);
+      expect({ body, status: res.status, code: ((await res.json()) as any).errors[0].extensions.code }).toEqual({ body, status, code: 'BAD_REQUEST' });
+    }
+    // An empty body is `{}`, as body-parser made it: Apollo answers that it has no query.
+    expect((await post('')).status).toBe(400);
+  });
+
+  it('reads a body that arrives in many TCP segments, split inside multi-byte characters', async () => {
+    const name = 'Zürich ✓ 🚀 Ünïcödé';
+    const body = JSON.stringify({ query: `mutation($name: String!) { createChannel(input: { name: $name, kind: TEXT }) { name } }`, variables: { name } });
+    const res = await postInPieces(stack.url, { 'content-type': 'application/json', authorization: `Bearer ${alice.token}` }, Buffer.from(body), 7);
+    expect(res).toEqual({ status: 200, body: { data: { createChannel: { name } } } });
+  });
+
+  it('refuses a chunked body with 413 as soon as it passes 100 KB, without waiting for the rest', async () => {
+    const { hostname, port, pathname } = new URL(stack.url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    socket.write(`POST ${pathname} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
+    const chunk = `{"pad":"${'x'.repeat(20_000)}`;
+    for (let i = 0; i < 6; i++) socket.write(`${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`);
+    // No last chunk: the body never ends, and the answer comes anyway.
+    const [answer] = (await once(socket, 'data')) as [Buffer];
+    socket.destroy();
+    expect(answer.toString()).toMatch(/^HTTP\/1\.1 413 [^]*connection: close[^]*"PAYLOAD_TOO_LARGE"/i);
+    expect((await stack.expectData(alice, `{ me { id } }`)).me.id).toBe(alice.id);
+  });
+
+  it('runs queries over GET, with the query string, and shows the landing page to browsers', async () => {
+    const res = await fetch(`${stack.url}?query=${encodeURIComponent('query($x: Boolean!) { me @include(if: $x) { id } }')}&variables=${encodeURIComponent('{"x":true}')}`, {
+      headers: { authorization: `Bearer ${alice.token}`, 'apollo-require-preflight': 'true' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { me: { id: alice.id } } });
+    const page = await fetch(stack.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('serves only /graphql itself as GraphQL; every other path stays with the probes and 404s', async () => {
+    expect((await fetch(new URL('/health', stack.url))).status).toBe(200);
+    expect((await fetch(new URL('/graphql/', stack.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+  });
+
+  it('answers CORS preflights for allowed origins, with credentials, and for no other', async () => {
+    const preflight = (origin: string) =>
+      fetch(stack.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    const allowed = await preflight('http://localhost:5173');
+    expect(allowed.status).toBe(204);
+    expect(Object.fromEntries([...allowed.headers].filter(([k]) => k.startsWith('access-control-')))).toEqual({
+      'access-control-allow-origin': 'http://localhost:5173',
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET,HEAD,PUT,PATCH,POST,DELETE',
+      'access-control-allow-headers': 'content-type,authorization',
+    });
+    const refused = await preflight('https://elsewhere.example');
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+
+    const res = await fetch(stack.url, {
+      method: 'POST',
+      headers: { origin: 'http://localhost:5173', 'content-type': 'application/json', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ query: `{ me { id } }` }),
+    });
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(res.headers.get('vary')).toMatch(/origin/i);
+    expect(((await res.json()) as any).data.me.id).toBe(alice.id);
   });
 
   it('admits Apollo Studio Sandbox by CORS', async () => {
@@ -148,4 +228,31 @@ describe('subgraphs reached directly', () => {
       }
     }
   });
+
+  it('answer unreadable bodies with JSON and a code, before any signature check', async () => {
+    const url = stack.subgraphUrls.channel;
+    const post = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const tooLarge = await post(JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(1024 * 1024) } }));
+    expect([tooLarge.status, ((await tooLarge.json()) as any).errors[0].extensions.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const malformed = await post('{"query": ');
+    expect([malformed.status, ((await malformed.json()) as any).errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
+  });
 });
+
+/** POSTs `body` over a raw socket in `pieces` separate writes, and reads the whole answer. */
+async function postInPieces(url: string, headers: Record<string, string>, body: Buffer, pieces: number) {
+  const { hostname, port, pathname } = new URL(url);
+  const socket = connect(Number(port), hostname).setNoDelay(true);
+  await once(socket, 'connect');
+  const head = Object.entries({ host: `${hostname}:${port}`, connection: 'close', 'content-length': String(body.length), ...headers });
+  socket.write(`POST ${pathname} HTTP/1.1\r\n${head.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  const size = Math.ceil(body.length / pieces);
+  for (let at = 0; at < body.length; at += size) {
+    await new Promise((r) => setTimeout(r, 20));
+    socket.write(body.subarray(at, at + size));
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const [status, ...rest] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+  return { status: Number(status.split(' ')[1]), body: JSON.parse(rest.join('\r\n\r\n')) };
+}

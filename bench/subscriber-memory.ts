@@ -2,6 +2,7 @@
 // the gateway and the subgraphs in one process on the test stack, subscriptions multiplexed on 20
 // sockets so that socket cost stays out: `node --expose-gc --import tsx bench/subscriber-memory.ts`
 // (N=2000 by default). Needs the test Postgres and Redis. A measurement aid, not part of `npm run bench`.
+// The gateway's share alone: subscriber-memory-gateway.ts (subgraphs and clients in a child process).
 import { person, startStack } from '../tests/testkit/stack';
 
 const N = Number(process.env.N ?? 2000);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import path from 'node:path';
 import { ApolloGateway, type SupergraphManager } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -9,13 +9,14 @@ import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
-import { expressMiddleware } from '@as-integrations/express5';
 import {
   closeServer,
   createClientTokenVerifier,
   createForwardedUserSigner,
   formatServiceError,
+  graphqlHttpHandler,
   listen,
+  routeGraphQL,
   type Config,
   type Logger,
   type Metrics,
@@ -26,6 +27,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from './context';
 import { createSubgraphFetcher, ForwardingDataSource } from './datasource';
+import { AdmissionSockets } from './subscriptions/admission';
 import { SubscriptionHub } from './subscriptions/hub';
 import { SupergraphPlanner } from './subscriptions/planner';
 import { UpstreamSockets } from './subscriptions/upstream';
@@ -54,7 +56,7 @@ export interface GatewayServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY = '100kb';
+const MAX_BODY_BYTES = 100 * 1024;
 const MAX_WS_PAYLOAD = 64 * 1024;
 /** Unsent bytes a subscriber's socket may queue (a few hundred events) before it is closed. */
 const MAX_SOCKET_BACKLOG = 1024 * 1024;
@@ -99,9 +101,11 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
   };
 
   const upstream = new UpstreamSockets(subgraphUrls, () => signForwardedUser(null), logger);
+  const admissions = new AdmissionSockets(subgraphUrls, () => signForwardedUser(null), logger);
   const hub = new SubscriptionHub({
     planner: currentPlanner,
     upstream,
+    admissions,
     dataSources,
     signForwardedUser,
     logger,
@@ -111,7 +115,8 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
 
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  // Its request listener is added below, once Apollo Server (which drains this server) exists.
+  const httpServer = createServer();
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -194,29 +199,26 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
     corsOrigins.includes(origin) ||
     (!config.production && /^https?:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(origin));
 
+  const allowCors = cors<IncomingMessage>({ origin: (origin, cb) => cb(null, allowOrigin(origin)), credentials: true });
+  const serveGraphQL = graphqlHttpHandler(apollo, {
+    maxBodyBytes: MAX_BODY_BYTES,
+    context: async (req) => {
+      const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+      const viewer = await verifyAuthorization(req.headers.authorization).catch((err: GraphQLError) => {
+        throw new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status: 401 } } });
+      });
+      return { requestId, viewer, forwardedUser: await signForwardedUser(viewer) };
+    },
+  });
+  httpServer.on('request', routeGraphQL((req, res) => allowCors(req, res, () => serveGraphQL(req, res)), app));
+  app.use(jsonErrors);
+
   let started: Promise<void> | undefined;
   return {
     httpServer,
     hub,
     async listen(port, host) {
-      started ??= apollo.start().then(() => {
-        app.use(
-          '/graphql',
-          cors<cors.CorsRequest>({ origin: (origin, cb) => cb(null, allowOrigin(origin)), credentials: true }),
-          express.json({ limit: MAX_BODY }),
-          expressMiddleware(apollo, {
-            context: async ({ req }) => {
-              const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-              const viewer = await verifyAuthorization(req.headers.authorization).catch((err: GraphQLError) => {
-                throw new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status: 401 } } });
-              });
-              return { requestId, viewer, forwardedUser: await signForwardedUser(viewer) };
-            },
-          }),
-        );
-        app.use(jsonErrors);
-      });
-      await started;
+      await (started ??= apollo.start());
       const address = await listen(httpServer, port, host);
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return `http://${shownHost === '0.0.0.0' ? 'localhost' : shownHost}:${address.port}/graphql`;
@@ -225,13 +227,14 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
       hub.close();
       await ws.close();
       await upstream.close();
+      await admissions.close();
       await Promise.all([apollo.stop(), closeServer(httpServer)]);
       await fetcher.close();
     },
   };
 }
 
-/** Body-parser and other HTTP-level failures answer JSON with a code, never an HTML stack page. */
+/** Failures outside /graphql (static files, probes) answer JSON with a code, never an HTML stack page. */
 const jsonErrors: ErrorRequestHandler = (err, _req, res, _next) => {
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
   const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';

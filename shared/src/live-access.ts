@@ -1,7 +1,7 @@
 import { ChannelAccess } from './access';
 import type { BaseContext } from './context';
 import { notFound } from './errors';
-import { createAsyncQueue, topics, type AsyncQueue, type MembershipChangedEvent } from './pubsub';
+import { topics, type AsyncQueue, type MembershipChangedEvent } from './pubsub';
 
 /** How stale a private channel's access check may get when no membership event arrives. */
 const RECHECK_MS = 15_000;
@@ -16,14 +16,16 @@ const RECHECK_MS = 15_000;
 export async function guardChannelStream<T>(
   ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer' | 'access' | 'liveAdmission'>,
   channelId: string,
-  source: AsyncIterator<T>,
+  /** The stream, or how to open it where opening costs reads (an admission never opens it). */
+  stream: AsyncIterator<T> | (() => Promise<AsyncIterator<T>>),
 ): Promise<AsyncIterableIterator<T>> {
   if (ctx.liveAdmission) {
     // The gateway delivers the events from its shared stream; this subscription only has to
     // end when the caller loses access, so the source is not needed.
-    await source.return?.();
+    if (typeof stream !== 'function') await stream.return?.();
     return watchAccess(ctx, channelId);
   }
+  const source = typeof stream === 'function' ? await stream() : stream;
   // Visibility never changes after creation, so a public channel needs no re-check at all; the
   // gateway's fan-out stream serves only subscribers it had admitted and watches for each.
   // The subscribe resolver's own check read the row already: this costs no statement.
@@ -90,6 +92,36 @@ function wrapIterator<T>(source: AsyncIterator<T>): AsyncIterableIterator<T> {
 }
 
 /**
+ * A stream that yields nothing and ends only when returned: an admission to a public channel,
+ * which everyone signed in may read for as long as it exists. One object and one pending
+ * promise, where an AsyncQueue would cost a dozen closures, for every subscriber.
+ */
+class UntilReturned<T> implements AsyncIterableIterator<T> {
+  private end!: (result: IteratorResult<T>) => void;
+  private readonly ended = new Promise<IteratorResult<T>>((resolve) => {
+    this.end = resolve;
+  });
+
+  next(): Promise<IteratorResult<T>> {
+    return this.ended;
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    this.end({ value: undefined, done: true });
+    return this.ended;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<T>> {
+    this.end({ value: undefined, done: true });
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}
+
+/**
  * How often an admission re-reads access with no membership event: it only covers an event lost
  * to a pub/sub outage, and an idle stream has no events to piggyback the read on (as the guard
  * above does), so thousands of subscribers must not each read every few seconds. Jittered so
@@ -105,7 +137,10 @@ const ADMISSION_RECHECK_MS = 60_000;
  */
 async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer' | 'access'>, channelId: string): Promise<AsyncIterableIterator<T>> {
   const channel = await ctx.access.channel(channelId);
-  if (channel?.visibility === 'PUBLIC') return createAsyncQueue<T>();
+  if (channel?.visibility === 'PUBLIC') return new UntilReturned<T>();
+  // Only these outlive the subscribe resolver, not its whole context (loaders, logger): an
+  // admission lasts as long as the subscriber, and there is one per subscriber.
+  const { prisma, viewer } = ctx;
   const changes: AsyncQueue<MembershipChangedEvent> = await ctx.pubsub.subscribe<MembershipChangedEvent>(topics.membershipChanged(channelId));
   let timer: NodeJS.Timeout | undefined;
   const recheck = Symbol('recheck');
@@ -130,10 +165,10 @@ async function watchAccess<T>(ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'view
         if (outcome !== recheck) {
           if (outcome.done) return { value: undefined, done: true };
           change = changes.next();
-          if (outcome.value.userId !== ctx.viewer?.id) continue;
+          if (outcome.value.userId !== viewer?.id) continue;
         }
         recheckAt = nextRecheck();
-        if (!(await new ChannelAccess(ctx.prisma, ctx.viewer).canRead(channelId))) {
+        if (!(await new ChannelAccess(prisma, viewer).canRead(channelId))) {
           finish();
           throw notFound('Channel');
         }

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -10,14 +9,16 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
-import { GraphQLError, parse, subscribe, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createForwardedUserVerifier, FORWARDED_USER_HEADER } from './auth';
 import { createBaseContext, type BaseContext, type ServiceDeps } from './context';
 import { documentCache } from './document-cache';
-import { admitSubscriber, LIVE_ADMISSION_EXTENSION } from './live-admission';
+import { createAdmissionServer } from './admission-server';
+import { ADMISSION_PATH, LIVE_MARKER, LIVE_MARKER_EXTENSION } from './live-admission';
 import { formatServiceError } from './format-error';
+import { graphqlHttpHandler, routeGraphQL } from './graphql-http';
 import { closeServer, listen } from './http';
 
 export interface SubgraphServerOptions<C extends BaseContext> {
@@ -52,8 +53,9 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const formatError = formatServiceError(deps.logger);
 
   const app = express();
-  const httpServer = createServer(app);
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  // Its request listener is added below, once Apollo Server (which drains this server) exists.
+  const httpServer = createServer();
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const documents = documentCache((forSchema, query) => {
     let document: DocumentNode;
     try {
@@ -82,24 +84,45 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
         } catch (err) {
           return [err as GraphQLError];
         }
-        // The gateway sends the same few operations for every subscriber (admissions included).
+        // The gateway sends the same few operations for every subscriber.
         const checked = documents.get(schema, payload.query);
         if ('errors' in checked) return checked.errors;
         return { schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
       },
       context: async (_ctx, _id, payload) => {
         const viewer = await verifyForwardedUser(payload.extensions?.[FORWARDED_USER_HEADER] as string | undefined);
-        const base = createBaseContext(deps, viewer);
-        if (payload.extensions?.[LIVE_ADMISSION_EXTENSION] === true) base.liveAdmission = true;
-        return options.extendContext(base);
+        return options.extendContext(createBaseContext(deps, viewer));
       },
-      subscribe: (args) => ((args.contextValue as BaseContext).liveAdmission ? admitSubscriber(args) : subscribe(args)),
+      onOperation: (ctx, id, payload, _args, result) => {
+        if (payload.extensions?.[LIVE_MARKER_EXTENSION] === true && Symbol.asyncIterator in Object(result)) {
+          ctx.extra.socket.send(JSON.stringify({ id, type: 'next', payload: LIVE_MARKER }));
+        }
+      },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e, e)),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
     },
     wsServer,
   );
+  // The subscribe resolvers reach for more than the base context (voice's `signals` reads a
+  // seat through its loader), so admissions get the subgraph's whole context; nothing keeps it
+  // past the subscribe resolver (watchAccess holds only what it reads), so it costs no memory.
+  const admissions = createAdmissionServer({
+    schema,
+    checkDocument: documents.get,
+    verifyForwardedUser,
+    admissionContext: (viewer) => options.extendContext({ ...createBaseContext(deps, viewer), liveAdmission: true }),
+    formatError,
+    logger: deps.logger,
+  });
+  // Both WebSocket endpoints share the HTTP server, routed by path (a `path` option per
+  // WebSocketServer would have each refuse the other's upgrades with a 400).
+  httpServer.on('upgrade', (req, socket, head) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://subgraph');
+    if (pathname === '/graphql') wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+    else if (pathname === ADMISSION_PATH) void admissions.handleUpgrade(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
 
   const server = new ApolloServer<C>({
     schema,
@@ -121,6 +144,21 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     ],
   });
 
+  const serveGraphQL = graphqlHttpHandler(server, {
+    maxBodyBytes: 1024 * 1024,
+    context: async (req) => {
+      const viewer = await verifyForwardedUser(req.headers[FORWARDED_USER_HEADER] as string | undefined).catch(
+        (err: GraphQLError) => {
+          throw new GraphQLError(err.message, {
+            extensions: { ...err.extensions, http: { status: 401 } },
+          });
+        },
+      );
+      return options.extendContext(createBaseContext(deps, viewer, req.headers['x-request-id'] as string | undefined));
+    },
+  });
+  httpServer.on('request', routeGraphQL(serveGraphQL, app));
+
   app.get('/health', (_req, res) => void res.json({ status: 'ok', service: name }));
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
@@ -137,31 +175,14 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     schema,
     httpServer,
     async listen(port, host) {
-      started ??= server.start().then(() => {
-        app.use(
-          '/graphql',
-          express.json({ limit: '1mb' }),
-          expressMiddleware(server, {
-            context: async ({ req }) => {
-              const viewer = await verifyForwardedUser(req.headers[FORWARDED_USER_HEADER] as string | undefined).catch(
-                (err: GraphQLError) => {
-                  throw new GraphQLError(err.message, {
-                    extensions: { ...err.extensions, http: { status: 401 } },
-                  });
-                },
-              );
-              return options.extendContext(createBaseContext(deps, viewer, req.headers['x-request-id'] as string | undefined));
-            },
-          }),
-        );
-      });
-      await started;
+      await (started ??= server.start());
       const address = await listen(httpServer, port, host);
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return `http://${shownHost}:${address.port}/graphql`;
     },
     async close() {
       for (const client of wsServer.clients) client.close(1001, 'Going away');
+      admissions.close();
       await Promise.all([server.stop(), closeServer(httpServer)]);
     },
   };

@@ -6,7 +6,7 @@ import {
   createAsyncQueue,
   ErrorCode,
   FANOUT_VIEWER,
-  isAdmitted,
+  isLiveMarker,
   type AsyncQueue,
   type Logger,
   type Viewer,
@@ -22,6 +22,7 @@ import {
 import type { Sink } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { GatewayContext } from '../context';
+import type { AdmissionListener, AdmissionOperation, AdmissionSockets } from './admission';
 import type { PlannedOperation, SupergraphPlanner } from './planner';
 import type { UpstreamOperation, UpstreamSockets } from './upstream';
 
@@ -54,6 +55,8 @@ export interface SubscriberTarget {
 export interface HubDeps {
   planner: () => SupergraphPlanner;
   upstream: Pick<UpstreamSockets, 'subscribe'>;
+  /** Asks the subgraph owning a shared stream's root field to admit each subscriber as themselves. */
+  admissions: Pick<AdmissionSockets, 'admit' | 'leave'>;
   dataSources: Record<string, GraphQLDataSource<GatewayContext>>;
   signForwardedUser: (viewer: Viewer | null) => Promise<string>;
   /** What clients see of a result (masking), applied once per event for every socket. */
@@ -135,7 +138,10 @@ export class SubscriptionHub {
     return pipeline.add(request.viewer, target);
   }
 
-  /** Subscribers, and those of them still waiting for the subgraph to admit them. */
+  /**
+   * Subscribers, and those of them not yet live: waiting for the subgraph to admit them, or for
+   * their stream to be subscribed upstream (events sent before then are not theirs to expect).
+   */
   get stats() {
     let subscribers = 0;
     let admitting = 0;
@@ -155,7 +161,9 @@ export class SubscriptionHub {
  * What bounds fan-out is one `writev` system call per frame per socket. When the gateway falls
  * behind, several events of a stream are delivered within one turn of the event loop; corking
  * each socket until the next turn sends them in one write instead. In a quiet turn it costs a
- * cork and an uncork. ws has no cork of its own, so this reaches for its (long-stable) `_socket`.
+ * cork and an uncork. (Holding busy sockets for a fixed 20 ms to batch more was measured in S2
+ * and saved no gateway CPU at 100 events/s per socket, so it is not done.) ws has no cork of
+ * its own, so this reaches for its (long-stable) `_socket`.
  */
 const corked = new Set<Duplex>();
 let uncorkScheduled = false;
@@ -177,19 +185,36 @@ function uncorkAll(): void {
   corked.clear();
 }
 
-export class Subscriber {
+/**
+ * One event's payload framed for each graphql-ws subscription id, encoded once per id: clients
+ * number their subscriptions alike, so most sockets of a stream get the very same bytes.
+ */
+export class Frames {
+  private readonly byId = new Map<string, Buffer>();
+  constructor(readonly payload: string) {}
+
+  for(id: string): Buffer {
+    let frame = this.byId.get(id);
+    if (!frame) {
+      frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${this.payload}}`);
+      this.byId.set(id, frame);
+    }
+    return frame;
+  }
+}
+
+export class Subscriber implements AdmissionListener {
   /** What graphql-ws iterates; closing it (or graphql-ws returning it) lets go of the subscriber. */
   readonly stream: AsyncQueue<ExecutionResult>;
   /** Events reach the subscriber only once the subgraph has admitted them. */
   admitted = false;
-  stopAdmission?: () => void;
-  private readonly framePrefix: string;
+  /** This subscriber's admission, to leave it with. */
+  admissionId?: number;
 
   constructor(
     private readonly target: SubscriberTarget,
     onLeave: (subscriber: Subscriber) => void,
   ) {
-    this.framePrefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
     this.stream = createAsyncQueue<ExecutionResult>(() => onLeave(this));
   }
 
@@ -198,7 +223,7 @@ export class Subscriber {
    * passed the bound is closed rather than buffered without end: its client reconnects and
    * catches up with `after:`, and one slow reader cannot hold the gateway's memory.
    */
-  send(payload: string, maxBacklog: number): void {
+  send(frames: Frames, maxBacklog: number): void {
     const { socket } = this.target;
     if (this.stream.closed || socket.readyState !== WebSocket.OPEN) return;
     if (socket.bufferedAmount > maxBacklog) {
@@ -206,12 +231,21 @@ export class Subscriber {
       return;
     }
     corkUntilNextTurn(socket);
-    socket.send(this.framePrefix + payload + '}');
+    // Text, as graphql-ws requires, though handed over as the shared bytes.
+    socket.send(frames.for(this.target.id), { binary: false });
   }
 
   end(last?: ExecutionResult): void {
     if (last) this.stream.push(last);
     this.stream.close();
+  }
+
+  onAdmitted(): void {
+    this.admitted = true;
+  }
+
+  onAdmissionEnded(outcome: ReadonlyArray<GraphQLFormattedError> | Error | undefined): void {
+    this.end(outcome === undefined ? undefined : failureOf(outcome));
   }
 }
 
@@ -224,9 +258,12 @@ class Pipeline {
   private readonly serviceMap: ServiceMap;
   private readonly shared: boolean;
   private stopUpstream?: () => void;
+  private admissionOperation?: AdmissionOperation;
   private delivered: Promise<void> = Promise.resolve();
   private readonly recentDeliveries: Promise<void>[] = [];
   private ended = false;
+  /** The subgraph said the upstream subscription is active on its broker. */
+  private live = false;
 
   constructor(
     private readonly request: SubscribeRequest,
@@ -245,8 +282,11 @@ class Pipeline {
     this.eventPlan = eventPlanOf(node);
     this.serviceMap = { ...deps.dataSources, [EVENT_SOURCE]: eventSource } as ServiceMap;
     this.shared = identity === FANOUT_VIEWER;
-    this.follow(identity, false, {
-      next: (event) => this.onEvent(event),
+    this.follow(identity, {
+      next: (event) => {
+        if (isLiveMarker(event)) this.live = true;
+        else this.onEvent(event);
+      },
       error: (err) => {
         if (!Array.isArray(err)) this.deps.logger.warn({ service: this.primary.serviceName }, 'upstream subscription lost');
         this.delivered = this.delivered.then(() => this.finish(failureOf(err)));
@@ -265,6 +305,7 @@ class Pipeline {
   }
 
   get admitting(): number {
+    if (!this.live) return this.subscribers.size;
     let waiting = 0;
     for (const subscriber of this.subscribers) if (!subscriber.admitted) waiting++;
     return waiting;
@@ -282,36 +323,41 @@ class Pipeline {
       subscriber.admitted = true;
       return subscriber.stream;
     }
-    void this.follow(viewer, true, {
-      next: (result) => {
-        if (isAdmitted(result)) subscriber.admitted = true;
-        else if (result.errors?.length) subscriber.end({ errors: toGraphQLErrors(result.errors) });
-      },
-      error: (err) => subscriber.end(failureOf(err)),
-      complete: () => subscriber.end(),
-    }).then((stop) => {
-      if (subscriber.stream.closed) stop?.();
-      else subscriber.stopAdmission = stop;
-    });
+    void this.admit(subscriber, viewer);
     return subscriber.stream;
   }
 
+  /** Asks the subgraph to admit the subscriber as `viewer`; it tells the subscriber what became of it. */
+  private async admit(subscriber: Subscriber, viewer: Viewer | null): Promise<void> {
+    const { serviceName, operation, operationName } = this.primary;
+    try {
+      const forwardedUser = await this.deps.signForwardedUser(viewer);
+      if (subscriber.stream.closed) return;
+      // One object per pipeline: the admission socket sends a stream's operation once for all of its subscribers.
+      this.admissionOperation ??= { query: operation, operationName, variables: this.primaryVariables };
+      subscriber.admissionId = this.deps.admissions.admit(serviceName, this.admissionOperation, forwardedUser, subscriber);
+    } catch (err) {
+      this.deps.logger.error({ err, service: serviceName }, 'could not ask for the admission');
+      subscriber.end(failureOf(err));
+    }
+  }
+
   private remove(subscriber: Subscriber): void {
-    subscriber.stopAdmission?.();
+    if (subscriber.admissionId !== undefined) this.deps.admissions.leave(this.primary.serviceName, subscriber.admissionId);
     this.subscribers.delete(subscriber);
     if (this.subscribers.size === 0) this.end();
   }
 
   /** Opens the plan's primary subscription upstream as `viewer`; resolves to its stop function. */
-  private async follow(viewer: Viewer | null, admission: boolean, sink: Sink<ExecutionResult>): Promise<(() => void) | undefined> {
+  private async follow(viewer: Viewer | null, sink: Sink<ExecutionResult>): Promise<(() => void) | undefined> {
     const { serviceName, operation, operationName } = this.primary;
     try {
       const forwardedUser = await this.deps.signForwardedUser(viewer);
       if (this.ended) return undefined;
-      const upstream: UpstreamOperation = { query: operation, operationName, variables: this.primaryVariables, forwardedUser, admission };
+      const upstream: UpstreamOperation = { query: operation, operationName, variables: this.primaryVariables, forwardedUser };
       return this.deps.upstream.subscribe(serviceName, upstream, sink);
     } catch (err) {
-      this.deps.logger.error({ err, service: serviceName, admission }, 'could not open the upstream subscription');
+      this.deps.logger.error({ err, service: serviceName }, 'could not open the upstream subscription');
       sink.error(err);
       return undefined;
     }
@@ -358,9 +404,9 @@ class Pipeline {
   /** Serializes the result once and writes the same frame to every admitted subscriber. */
   private broadcast(result: ExecutionResult): void {
     if (this.ended) return;
-    const payload = JSON.stringify(this.deps.formatResult(result));
+    const frames = new Frames(JSON.stringify(this.deps.formatResult(result)));
     for (const subscriber of this.subscribers) {
-      if (subscriber.admitted) subscriber.send(payload, this.deps.maxSocketBacklog);
+      if (subscriber.admitted) subscriber.send(frames, this.deps.maxSocketBacklog);
     }
   }
 

@@ -1,4 +1,4 @@
-import { FORWARDED_USER_HEADER, LIVE_ADMISSION_EXTENSION, type Logger } from '@commons/shared';
+import { FORWARDED_USER_HEADER, LIVE_MARKER_EXTENSION, type Logger } from '@commons/shared';
 import type { ExecutionResult } from 'graphql';
 import { createClient, type Client, type Sink } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -9,8 +9,6 @@ export interface UpstreamOperation {
   variables: Record<string, unknown>;
   /** The gateway-signed caller, checked by the subgraph per operation. */
   forwardedUser: string;
-  /** Only admit the caller to a stream the gateway follows for everyone (no events). */
-  admission?: boolean;
 }
 
 /**
@@ -34,10 +32,7 @@ export class UpstreamSockets {
         query: operation.query,
         operationName: operation.operationName,
         variables: operation.variables,
-        extensions: {
-          [FORWARDED_USER_HEADER]: operation.forwardedUser,
-          ...(operation.admission ? { [LIVE_ADMISSION_EXTENSION]: true } : {}),
-        },
+        extensions: { [FORWARDED_USER_HEADER]: operation.forwardedUser, [LIVE_MARKER_EXTENSION]: true },
       },
       sink,
     );

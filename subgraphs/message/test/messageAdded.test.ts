@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { LIVE_ADMISSION_EXTENSION, topics, type Viewer } from '@commons/shared';
+import { ADMISSION_MAX_PAYLOAD, AdmissionCloseCode, createForwardedUserSigner, FORWARDED_USER_HEADER, LIVE_MARKER, LIVE_MARKER_EXTENSION, topics, type Viewer } from '@commons/shared';
 import type { Client } from 'graphql-ws';
 import { toMessageEvent } from '../src/domain/messageRow';
 import { insertMessage } from '../src/domain/sendMessage';
-import { createChannel, createUser, createWsClient, MESSAGE_FIELDS, startMessageSubgraph, subscribe, waitFor } from './helpers';
-import { forwardedUserExtensions } from '../../../tests/testkit/builders';
+import { addMember, createChannel, createUser, createWsClient, MESSAGE_FIELDS, startMessageSubgraph, subscribe, waitFor } from './helpers';
+import { openAdmissionSocket, signForwardedUser } from '../../../tests/testkit/admission';
 
 const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE_FIELDS} } }`;
 const MESSAGE_ADDED = `subscription ($channelId: ID!, $after: String) { messageAdded(channelId: $channelId, after: $after) { ${MESSAGE_FIELDS} } }`;
@@ -103,6 +103,33 @@ describe('messageAdded', () => {
     expect([codeOf(anonymous), codeOf(badCursor), codeOf(missing)]).toEqual(['UNAUTHENTICATED', 'BAD_USER_INPUT', 'NOT_FOUND']);
   });
 
+  it('says when a stream is live on the broker, before any event, only to a caller who asks', async () => {
+    const { user, channelId } = await memberChannel();
+    const seen: Array<{ event: unknown; subscribed: number }> = [];
+    const stop = client.subscribe(
+      { query: MESSAGE_ADDED, variables: { channelId }, extensions: { [FORWARDED_USER_HEADER]: await signForwardedUser(user), [LIVE_MARKER_EXTENSION]: true } },
+      { next: (event) => void seen.push({ event, subscribed: subgraph.observed.subscribed.get(topics.messageAdded(channelId)) ?? 0 }), error: () => {}, complete: () => {} },
+    );
+    await waitFor(() => seen.length === 1, 'the live marker');
+    expect(seen[0]).toEqual({ event: LIVE_MARKER, subscribed: 1 });
+    const sent = await send(user, channelId, 'after live');
+    await waitFor(() => seen.length === 2, 'the message');
+    expect(seen[1].event).toEqual({ data: { messageAdded: sent } });
+    stop();
+
+    // A refused subscription is never live.
+    const outsider = await createUser(prisma());
+    const privateChannel = await createChannel(prisma(), { visibility: 'PRIVATE', members: [user] });
+    const refused: unknown[] = [];
+    await new Promise<void>(async (resolve) => {
+      client.subscribe(
+        { query: MESSAGE_ADDED, variables: { channelId: privateChannel }, extensions: { [FORWARDED_USER_HEADER]: await signForwardedUser(outsider), [LIVE_MARKER_EXTENSION]: true } },
+        { next: (event) => void refused.push(event), error: (err) => void refused.push(err), complete: resolve },
+      );
+    });
+    expect(refused).toEqual([{ errors: [expect.objectContaining({ extensions: { code: 'NOT_FOUND' } })] }]);
+  });
+
   it('releases its pub/sub subscription when the client unsubscribes', async () => {
     const { user, channelId } = await memberChannel();
     const topic = topics.messageAdded(channelId);
@@ -131,39 +158,124 @@ describe('messageAdded', () => {
 });
 
 describe('admission (the gateway asking whether a caller may follow a shared stream)', () => {
-  const admit = async (viewer: Viewer, channelId: string) => {
-    const results: Array<{ data?: unknown; errors?: any[]; extensions?: any }> = [];
-    let error: any;
-    let completed = false;
-    const stop = client.subscribe(
-      { query: MESSAGE_ADDED, variables: { channelId }, extensions: { ...(await forwardedUserExtensions(viewer)), [LIVE_ADMISSION_EXTENSION]: true } },
-      { next: (r) => void results.push(r as never), error: (e) => void (error = e), complete: () => void (completed = true) },
-    );
-    return { results, stop, get error() { return error; }, get completed() { return completed; } };
+  let socket: Awaited<ReturnType<typeof openAdmissionSocket>>;
+  let lastId = 0;
+  beforeAll(async () => {
+    socket = await openAdmissionSocket(subgraph.url);
+    socket.send({ type: 'op', op: 1, query: MESSAGE_ADDED, variables: {} });
+  });
+  afterAll(() => socket.close());
+
+  const membershipWatchers = (channelId: string) => subgraph.observed.open.get(topics.membershipChanged(channelId)) ?? 0;
+  /** Admits `viewer` to the channel's messageAdded stream (op 2+ per channel) on `on`; returns the admission id. */
+  const admit = async (viewer: Viewer | null, channelId: string, on = socket) => {
+    const id = ++lastId;
+    on.send({ type: 'op', op: 1000 + id, query: MESSAGE_ADDED, variables: { channelId } });
+    on.send({ type: 'admit', id, op: 1000 + id, user: await signForwardedUser(viewer) });
+    return id;
   };
-
-  it('admits a member, sends no events, and ends NOT_FOUND once they are removed', async () => {
-    const { user, channelId } = await memberChannel('PRIVATE');
-    const admission = await admit(user, channelId);
-    await waitFor(() => admission.results.length === 1, 'the admission');
-    expect(admission.results[0]).toEqual({ data: null, extensions: { admitted: true } });
-    await send(user, channelId, 'not for the admission');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(admission.results).toHaveLength(1);
-    expect(subgraph.observed.subscribed.get(topics.messageAdded(channelId))).toBeUndefined();
-
+  const removeMember = async (user: Viewer, channelId: string) => {
     await prisma().membership.delete({ where: { channelId_userId: { channelId, userId: user.id } } });
     await subgraph.deps.pubsub.publish(topics.membershipChanged(channelId), { channelId, userId: user.id, change: 'LEFT' });
-    await waitFor(() => admission.error !== undefined, 'the admission to end');
-    expect(admission.error?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  };
+
+  it('admits a member, subscribes to no messages, and ends only them NOT_FOUND once they are removed', async () => {
+    const { user, channelId } = await memberChannel('PRIVATE');
+    const stays = await createUser(prisma());
+    await addMember(prisma(), channelId, stays);
+    const leaving = await admit(user, channelId);
+    const staying = await admit(stays, channelId);
+    await socket.waitFor(leaving, 'admitted');
+    await socket.waitFor(staying, 'admitted');
+    await send(user, channelId, 'not for the admission');
+    expect(subgraph.observed.subscribed.get(topics.messageAdded(channelId))).toBeUndefined();
+
+    await removeMember(user, channelId);
+    await socket.waitFor(leaving, 'ended');
+    expect(socket.about(leaving)).toEqual([
+      { type: 'admitted', id: leaving },
+      { type: 'ended', id: leaving, errors: [{ message: 'Channel not found', extensions: { code: 'NOT_FOUND' } }] },
+    ]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(socket.about(staying)).toEqual([{ type: 'admitted', id: staying }]);
+    expect(membershipWatchers(channelId)).toBe(1);
+    socket.send({ type: 'leave', id: staying });
+    await waitFor(() => membershipWatchers(channelId) === 0, 'the admission to let go of membership events');
   });
 
-  it('refuses a non-member of a private channel as the subscription would', async () => {
+  it('refuses a non-member of a private channel, and an anonymous caller, as the subscription would', async () => {
     const { channelId } = await memberChannel('PRIVATE');
-    const outsider = await createUser(prisma());
-    const admission = await admit(outsider, channelId);
-    await waitFor(() => admission.completed || admission.error !== undefined, 'the refusal');
-    expect(admission.results.some((r) => r.extensions?.admitted)).toBe(false);
-    expect(admission.results[0]?.errors?.[0]?.extensions?.code ?? admission.error?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const outsider = await admit(await createUser(prisma()), channelId);
+    const anonymous = await admit(null, channelId);
+    const missing = await admit(await createUser(prisma()), randomUUID());
+    for (const id of [outsider, anonymous, missing]) await socket.waitFor(id, 'ended');
+    expect(socket.about(outsider)).toEqual([{ type: 'ended', id: outsider, errors: [expect.objectContaining({ extensions: { code: 'NOT_FOUND' } })] }]);
+    expect(socket.about(missing)[0]).toMatchObject({ type: 'ended', errors: [{ extensions: { code: 'NOT_FOUND' } }] });
+    expect(socket.about(anonymous)[0]).toMatchObject({ type: 'ended', errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(membershipWatchers(channelId)).toBe(0);
+  });
+
+  it('ends an admission whose caller token is forged UNAUTHENTICATED, and one for an invalid operation with its errors', async () => {
+    const { user, channelId } = await memberChannel();
+    const forged = ++lastId;
+    socket.send({ type: 'admit', id: forged, op: 1, user: 'not-a-token' });
+    socket.send({ type: 'op', op: 2, query: 'subscription { noSuchField }' });
+    const invalid = ++lastId;
+    socket.send({ type: 'admit', id: invalid, op: 2, user: await signForwardedUser(user) });
+    await socket.waitFor(forged, 'ended');
+    await socket.waitFor(invalid, 'ended');
+    expect(socket.about(forged)[0]).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(socket.about(invalid)[0]).toMatchObject({ errors: [{ message: expect.stringMatching(/noSuchField/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+    // The socket serves on.
+    const fine = await admit(user, channelId);
+    await socket.waitFor(fine, 'admitted');
+    socket.send({ type: 'leave', id: fine });
+  });
+
+  it('lets go of every admission when asked to leave or when the socket closes, and ignores unknown ids', async () => {
+    const { user, channelId } = await memberChannel('PRIVATE');
+    const own = await openAdmissionSocket(subgraph.url);
+    const first = await admit(user, channelId, own);
+    const second = await admit(user, channelId, own);
+    await own.waitFor(first, 'admitted');
+    await own.waitFor(second, 'admitted');
+    expect(membershipWatchers(channelId)).toBe(2);
+    own.send({ type: 'leave', id: first });
+    own.send({ type: 'leave', id: 987654321 });
+    await waitFor(() => membershipWatchers(channelId) === 1, 'the left admission to be returned');
+    expect(own.about(first)).toEqual([{ type: 'admitted', id: first }]);
+    own.close();
+    await waitFor(() => membershipWatchers(channelId) === 0, 'the closed socket to return its admissions');
+  });
+
+  it('refuses a socket without the gateway\'s token, or with a forged one, at the upgrade', async () => {
+    expect((await openAdmissionSocket(subgraph.url, null)).opened).toBe(401);
+    expect((await openAdmissionSocket(subgraph.url, 'forged')).opened).toBe(401);
+    const otherSecret = await createForwardedUserSigner('another-secret-0123456789-abcdefghijklmnop')(null);
+    expect((await openAdmissionSocket(subgraph.url, otherSecret)).opened).toBe(401);
+  });
+
+  it('closes a socket that sends a malformed, unknown or oversized message, and serves new sockets on', async () => {
+    const { user, channelId } = await memberChannel('PRIVATE');
+    const cases: Array<[string, string | object, number]> = [
+      ['not JSON', '{"type":"admit",', AdmissionCloseCode.BadMessage],
+      ['no type', { id: 1 }, AdmissionCloseCode.BadMessage],
+      ['a bad id', { type: 'leave', id: 'one' }, AdmissionCloseCode.BadMessage],
+      ['an unknown op', { type: 'admit', id: 1, op: 42, user: 'x' }, AdmissionCloseCode.BadMessage],
+      ['too large', JSON.stringify({ type: 'op', op: 1, query: 'x'.repeat(ADMISSION_MAX_PAYLOAD) }), 1009],
+    ];
+    for (const [what, message, code] of cases) {
+      const bad = await openAdmissionSocket(subgraph.url);
+      const admitted = await admit(user, channelId, bad);
+      await bad.waitFor(admitted, 'admitted');
+      bad.send(typeof message === 'string' ? message : JSON.stringify(message));
+      await bad.waitForClose();
+      expect([what, bad.closed?.code]).toEqual([what, code]);
+      // Its admissions were let go of with it.
+      await waitFor(() => membershipWatchers(channelId) === 0, `the admissions of the socket closed for ${what}`);
+    }
+    const good = await admit(user, channelId);
+    await socket.waitFor(good, 'admitted');
+    socket.send({ type: 'leave', id: good });
   });
 });

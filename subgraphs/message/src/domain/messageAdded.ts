@@ -10,22 +10,22 @@ import { toMessageRow, type MessageEvent } from './messageRow';
  * The pub/sub subscription is active before the database is read, so nothing committed in
  * between is missed; live events already replayed are skipped. Publishes from different
  * replicas can arrive out of order, so a live event that skips ahead is preceded by the
- * missing ones read from the database (seq has no holes: see insertMessage).
+ * missing ones read from the database (seq has no holes: see insertMessage). It is active by
+ * the time this resolves, not at the first read: the subscribe resolver's return is when a
+ * subscription counts as live (the gateway is told so).
  */
-export function streamMessagesAdded(
+export async function streamMessagesAdded(
   deps: Pick<ServiceDeps, 'prisma' | 'pubsub'>,
   channelId: string,
   afterSeq?: bigint,
-): AsyncIterableIterator<Message> {
+): Promise<AsyncIterableIterator<Message>> {
   const { prisma, pubsub } = deps;
-  let queue: AsyncQueue<MessageEvent> | undefined;
-  let stopped = false;
+  const start = afterSeq ?? (await currentSeq(deps, channelId));
+  const queue: AsyncQueue<MessageEvent> = await pubsub.subscribe<MessageEvent>(topics.messageAdded(channelId));
 
   async function* run(): AsyncGenerator<Message> {
-    let last = afterSeq ?? (await currentSeq(deps, channelId));
-    queue = await pubsub.subscribe<MessageEvent>(topics.messageAdded(channelId));
+    let last = start;
     try {
-      if (stopped) return;
       for await (const row of messagesAfter(prisma, channelId, last)) {
         yield row;
         last = row.seq;
@@ -45,24 +45,24 @@ export function streamMessagesAdded(
   }
 
   const stream = run();
-  return {
+  const iterator: AsyncIterableIterator<Message> = {
     next: () => stream.next(),
     // A generator waiting for the queue's next event would only see return() when that event
-    // came: closing the queue first ends the wait, so unsubscribing releases pub/sub at once.
+    // came, and one never started would never run its `finally`: closing the queue here
+    // releases pub/sub at once either way.
     return: (value?: unknown) => {
-      stopped = true;
-      queue?.close();
+      queue.close();
       return stream.return(value as undefined);
     },
     throw: (err?: unknown) => {
-      stopped = true;
-      queue?.close();
+      queue.close();
       return stream.throw(err);
     },
     [Symbol.asyncIterator]() {
-      return this;
+      return iterator;
     },
   };
+  return iterator;
 }
 
 async function currentSeq(deps: Pick<ServiceDeps, 'prisma'>, channelId: string): Promise<bigint> {

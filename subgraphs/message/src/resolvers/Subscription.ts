@@ -16,7 +16,7 @@ export const Subscription: SubscriptionResolvers = {
     async subscribe(_root, { channelId, after }, ctx) {
       await ctx.access.requireReadable(channelId);
       const afterSeq = after == null ? undefined : parseMessageCursor(after, 'after');
-      return guardChannelStream(ctx, channelId, streamMessagesAdded(ctx, channelId, afterSeq));
+      return guardChannelStream(ctx, channelId, () => streamMessagesAdded(ctx, channelId, afterSeq));
     },
     resolve: (message: Message, _args: unknown, ctx: MessageContext) => {
       ctx.loaders.clearAll();

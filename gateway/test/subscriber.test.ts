@@ -60,9 +60,39 @@ it('hands graphql-ws only the final error, then ends', async () => {
   const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
   subscriber.end({ errors: [] });
   const seen = [];
-  for await (const result of subscriber.stream) seen.push(result);
+  for await (const result of subscriber) seen.push(result);
   expect(seen).toEqual([{ errors: [] }]);
   expect(left).toBe(1);
+});
+
+it('hands a waiting graphql-ws the final error when the subscriber ends later, then ends', async () => {
+  const { socket } = fakeSocket();
+  let left = 0;
+  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
+  const seen: unknown[] = [];
+  const iterating = (async () => {
+    for await (const result of subscriber) seen.push(result);
+  })();
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(seen).toEqual([]);
+  subscriber.end({ errors: [] });
+  subscriber.end({ data: null });
+  await iterating;
+  expect(seen).toEqual([{ errors: [] }]);
+  expect(left).toBe(1);
+});
+
+it('lets go of the subscriber once when graphql-ws returns it, and yields nothing more', async () => {
+  const { socket, sent } = fakeSocket();
+  let left = 0;
+  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
+  const pending = subscriber.next();
+  await subscriber.return();
+  expect(await pending).toEqual({ value: undefined, done: true });
+  expect(await subscriber.next()).toEqual({ value: undefined, done: true });
+  subscriber.end({ errors: [] });
+  subscriber.send(new Frames('{"data":1}'), 1024);
+  expect({ left, sent }).toEqual({ left: 1, sent: [] });
 });
 
 function corkable() {

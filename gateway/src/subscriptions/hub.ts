@@ -3,11 +3,9 @@ import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import type { FetchNode, PlanNode, QueryPlan, SubscriptionNode } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import {
-  createAsyncQueue,
   ErrorCode,
   FANOUT_VIEWER,
   isLiveMarker,
-  type AsyncQueue,
   type Logger,
   type Viewer,
 } from '@commons/shared';
@@ -203,19 +201,30 @@ export class Frames {
   }
 }
 
-export class Subscriber implements AdmissionListener {
-  /** What graphql-ws iterates; closing it (or graphql-ws returning it) lets go of the subscriber. */
-  readonly stream: AsyncQueue<ExecutionResult>;
+/**
+ * One client subscription of a pipeline. It is also what graphql-ws iterates: events go
+ * straight to the socket, so the iterator only ever yields a final error, if any, and ends;
+ * graphql-ws returning it (the client completed, the socket closed) lets go of the subscriber.
+ * A class rather than an AsyncQueue, whose closures cost about a kilobyte per subscriber.
+ */
+export class Subscriber implements AdmissionListener, AsyncIterableIterator<ExecutionResult> {
   /** Events reach the subscriber only once the subgraph has admitted them. */
   admitted = false;
   /** This subscriber's admission, to leave it with. */
   admissionId?: number;
+  private ended = false;
+  /** What graphql-ws still has to send after the end: the final error, if any. */
+  private last?: ExecutionResult;
+  /** graphql-ws waiting for the end. */
+  private waiting?: (result: IteratorResult<ExecutionResult>) => void;
 
   constructor(
     private readonly target: SubscriberTarget,
-    onLeave: (subscriber: Subscriber) => void,
-  ) {
-    this.stream = createAsyncQueue<ExecutionResult>(() => onLeave(this));
+    private readonly onLeave: (subscriber: Subscriber) => void,
+  ) {}
+
+  get closed(): boolean {
+    return this.ended;
   }
 
   /**
@@ -225,7 +234,7 @@ export class Subscriber implements AdmissionListener {
    */
   send(frames: Frames, maxBacklog: number): void {
     const { socket } = this.target;
-    if (this.stream.closed || socket.readyState !== WebSocket.OPEN) return;
+    if (this.ended || socket.readyState !== WebSocket.OPEN) return;
     if (socket.bufferedAmount > maxBacklog) {
       socket.close(SOCKET_TOO_SLOW, 'Too far behind; reconnect and resubscribe with after: to catch up');
       return;
@@ -235,9 +244,43 @@ export class Subscriber implements AdmissionListener {
     socket.send(frames.for(this.target.id), { binary: false });
   }
 
+  /** Ends the subscription, with a last result (an error) for graphql-ws to send, if any. */
   end(last?: ExecutionResult): void {
-    if (last) this.stream.push(last);
-    this.stream.close();
+    if (this.ended) return;
+    this.ended = true;
+    this.last = last;
+    this.onLeave(this);
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(this.takeLast());
+  }
+
+  private takeLast(): IteratorResult<ExecutionResult> {
+    const last = this.last;
+    this.last = undefined;
+    return last ? { value: last, done: false } : { value: undefined, done: true };
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.ended) return Promise.resolve(this.takeLast());
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    this.last = undefined;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
   }
 
   onAdmitted(): void {
@@ -315,16 +358,16 @@ class Pipeline {
     const subscriber = new Subscriber(target, (s) => this.remove(s));
     if (this.ended) {
       subscriber.end();
-      return subscriber.stream;
+      return subscriber;
     }
     this.subscribers.add(subscriber);
     if (!this.shared) {
       // The upstream runs as this very caller: the subgraph's checks on it are the admission.
       subscriber.admitted = true;
-      return subscriber.stream;
+      return subscriber;
     }
     void this.admit(subscriber, viewer);
-    return subscriber.stream;
+    return subscriber;
   }
 
   /** Asks the subgraph to admit the subscriber as `viewer`; it tells the subscriber what became of it. */
@@ -332,7 +375,7 @@ class Pipeline {
     const { serviceName, operation, operationName } = this.primary;
     try {
       const forwardedUser = await this.deps.signForwardedUser(viewer);
-      if (subscriber.stream.closed) return;
+      if (subscriber.closed) return;
       // One object per pipeline: the admission socket sends a stream's operation once for all of its subscribers.
       this.admissionOperation ??= { query: operation, operationName, variables: this.primaryVariables };
       subscriber.admissionId = this.deps.admissions.admit(serviceName, this.admissionOperation, forwardedUser, subscriber);

@@ -169,6 +169,7 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
   app.get('/health', (_req, res) => void res.json({ status: 'ok', service: 'gateway' }));
   metrics.gauge('gateway_open_sockets', 'Open graphql-ws sockets', () => ws.stats().sockets);
   metrics.gauge('gateway_active_subscriptions', 'Live subscriptions of clients', () => ws.stats().subscriptions);
+  metrics.gauge('gateway_subscription_admissions', 'Subscribers of shared streams admitted, or being admitted, by the owning subgraphs', () => admissions.size);
   metrics.gauge('gateway_subscription_pipelines', 'Upstream subscriptions: one per distinct operation and variables (per caller for @perViewer fields, per subscriber for replays)', () => hub.stats.pipelines);
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -1,3 +1,4 @@
+import { waitFor } from '../testkit/builders';
 import { person, startStack, type Stack } from '../testkit/stack';
 import { startFaultProxy } from '../testkit/fault-proxy';
 
@@ -41,7 +42,7 @@ it('exports Prometheus metrics: operations by name, subgraph fetches, sockets an
   const { createChannel } = await stack.expectData(alice, `mutation CreateForMetrics { createChannel(input: { name: "metrics", kind: TEXT }) { id } }`);
   await stack.expectData(alice, `query PageForMetrics($id: ID!) { channel(id: $id) { name messages(last: 5) { edges { cursor } } } }`, { id: createChannel.id });
   const sub = stack.subscribe(stack.connect(alice), `subscription($id: ID!) { messageAdded(channelId: $id) { id } }`, { id: createChannel.id });
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => stack.gateway.hub.stats.subscribers === 1 && stack.gateway.hub.stats.admitting === 0, 'the subscriber to be live');
 
   const gateway = (await get(at(stack.url, '/metrics'))).text;
   expect(gateway).toMatch(/graphql_operations_total\{service="gateway",operation="PageForMetrics",type="query",outcome="ok"\} 1/);
@@ -49,6 +50,7 @@ it('exports Prometheus metrics: operations by name, subgraph fetches, sockets an
   expect(gateway).toMatch(/gateway_open_sockets 1/);
   expect(gateway).toMatch(/gateway_active_subscriptions 1/);
   expect(gateway).toMatch(/gateway_subscription_pipelines 1/);
+  expect(gateway).toMatch(/gateway_subscription_admissions 1/);
 
   // The gateway names each subgraph fetch after the client's operation.
   const channel = (await get(at(stack.subgraphUrls.channel, '/metrics'))).text;

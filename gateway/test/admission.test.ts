@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { ADMISSION_PATH, AdmissionCloseCode, createLogger, FORWARDED_USER_HEADER, type GatewayAdmissionMessage } from '@commons/shared';
-import type { GraphQLFormattedError } from 'graphql';
 import WebSocket, { WebSocketServer } from 'ws';
-import { AdmissionSockets, type AdmissionListener } from '../src/subscriptions/admission';
+import { AdmissionSockets } from '../src/subscriptions/admission';
+import { admissionRecorder } from '../../tests/testkit/admission';
 import { waitFor } from '../../tests/testkit/builders';
 
 // The gateway's end of the admission protocol against a scripted subgraph on a real socket.
@@ -41,19 +41,11 @@ beforeEach(() => {
 });
 afterEach(() => admissions.close());
 
-function recorder() {
-  const outcomes: Array<'admitted' | ReadonlyArray<GraphQLFormattedError> | Error | undefined> = [];
-  const listener: AdmissionListener = {
-    onAdmitted: () => void outcomes.push('admitted'),
-    onAdmissionEnded: (outcome) => void outcomes.push(outcome),
-  };
-  return { outcomes, listener };
-}
 const reply = (message: object | string) => sockets[0].send(typeof message === 'string' ? message : JSON.stringify(message));
 const operation = { query: 'subscription { messageAdded(channelId: "c") { id } }', variables: {} };
 
 it('opens one socket on demand with the gateway token, sends each stream once, and forgets it with its last admission', async () => {
-  const [a, b] = [recorder(), recorder()];
+  const [a, b] = [admissionRecorder(), admissionRecorder()];
   const first = admissions.admit('message', operation, 'alice', a.listener);
   const second = admissions.admit('message', operation, 'bob', b.listener);
   await waitFor(() => received.length === 3, 'the op and both admits');
@@ -82,7 +74,7 @@ it('opens one socket on demand with the gateway token, sends each stream once, a
 });
 
 it('ends every admission as an interruption when the subgraph sends what is not the protocol, and reconnects for the next', async () => {
-  const [a, b] = [recorder(), recorder()];
+  const [a, b] = [admissionRecorder(), admissionRecorder()];
   admissions.admit('message', operation, 'alice', a.listener);
   admissions.admit('message', operation, 'bob', b.listener);
   await waitFor(() => received.length === 3, 'the admits');
@@ -94,7 +86,7 @@ it('ends every admission as an interruption when the subgraph sends what is not 
   expect(a.outcomes[0]).toBeInstanceOf(Error);
   expect(b.outcomes[0]).toBeInstanceOf(Error);
 
-  const c = recorder();
+  const c = admissionRecorder();
   const id = admissions.admit('message', operation, 'carol', c.listener);
   await waitFor(() => sockets.length === 2 && received.length === 5, 'a new socket with the op sent again');
   expect(received.slice(3)).toEqual([
@@ -105,7 +97,7 @@ it('ends every admission as an interruption when the subgraph sends what is not 
 
 it('ends admissions as an interruption when the subgraph refuses the socket', async () => {
   refuse = true;
-  const a = recorder();
+  const a = admissionRecorder();
   admissions.admit('message', operation, 'alice', a.listener);
   await waitFor(() => a.outcomes.length === 1, 'the admission to end');
   expect(a.outcomes[0]).toBeInstanceOf(Error);

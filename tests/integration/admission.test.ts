@@ -1,7 +1,6 @@
 import { createLogger } from '@commons/shared';
-import type { GraphQLFormattedError } from 'graphql';
-import { AdmissionSockets, type AdmissionListener } from '@commons/gateway/src/subscriptions/admission';
-import { signForwardedUser } from '../testkit/admission';
+import { AdmissionSockets } from '@commons/gateway/src/subscriptions/admission';
+import { admissionRecorder, signForwardedUser } from '../testkit/admission';
 import { waitFor } from '../testkit/builders';
 import { person, startStack, type Stack } from '../testkit/stack';
 
@@ -31,14 +30,6 @@ async function publicChannel(owner: { token: string }) {
   return createChannel.id as string;
 }
 
-function recorder() {
-  const outcomes: Array<'admitted' | ReadonlyArray<GraphQLFormattedError> | Error | undefined> = [];
-  const listener: AdmissionListener = {
-    onAdmitted: () => void outcomes.push('admitted'),
-    onAdmissionEnded: (outcome) => void outcomes.push(outcome),
-  };
-  return { outcomes, listener };
-}
 
 it('ends every admission on a dropped socket as an interruption, and admits again over a new one', async () => {
   const alice = await person('Alice');
@@ -47,7 +38,7 @@ it('ends every admission on a dropped socket as an interruption, and admits agai
   const admissions = new AdmissionSockets(stack.subgraphUrls, () => signForwardedUser(null), createLogger('test', 'silent'));
   const operation = { query: MESSAGES, variables: { id: channelId } };
   try {
-    const [first, second] = [recorder(), recorder()];
+    const [first, second] = [admissionRecorder(), admissionRecorder()];
     admissions.admit('message', operation, await signForwardedUser(viewer), first.listener);
     admissions.admit('message', operation, await signForwardedUser(viewer), second.listener);
     await waitFor(() => first.outcomes.length === 1 && second.outcomes.length === 1, 'both admissions');
@@ -59,7 +50,7 @@ it('ends every admission on a dropped socket as an interruption, and admits agai
     expect(second.outcomes[1]).toBeInstanceOf(Error);
     expect(admissions.size).toBe(0);
 
-    const again = recorder();
+    const again = admissionRecorder();
     admissions.admit('message', operation, await signForwardedUser(viewer), again.listener);
     await waitFor(() => again.outcomes.length === 1, 'the admission over a new socket');
     expect(again.outcomes).toEqual(['admitted']);

@@ -7,7 +7,9 @@ import {
   type SubgraphAdmissionMessage,
   type Viewer,
 } from '@commons/shared';
+import type { GraphQLFormattedError } from 'graphql';
 import WebSocket from 'ws';
+import type { AdmissionListener } from '../../gateway/src/subscriptions/admission';
 import { waitFor } from './builders';
 import { TEST_GATEWAY_SECRET } from './subgraph';
 
@@ -49,4 +51,14 @@ export async function openAdmissionSocket(subgraphUrl: string, token?: string | 
     waitForClose: () => waitFor(() => closed !== undefined, 'the admission socket to close'),
     close: () => socket.close(),
   };
+}
+
+/** An admission listener (the gateway's end) that records what became of the admission. */
+export function admissionRecorder() {
+  const outcomes: Array<'admitted' | ReadonlyArray<GraphQLFormattedError> | Error | undefined> = [];
+  const listener: AdmissionListener = {
+    onAdmitted: () => void outcomes.push('admitted'),
+    onAdmissionEnded: (outcome) => void outcomes.push(outcome),
+  };
+  return { outcomes, listener };
 }

@@ -211,7 +211,12 @@ it('follows one query from the gateway through two subgraphs to the database, in
   const spans = await receiver.trace(trace.traceId, (found) => {
     byId.clear();
     for (const s of found) byId.set(s.spanId, s);
-    return ['channel', 'message'].every((service) => subgraphSpans(service).queries.length > 0);
+    // The gateway's own spans end (and are exported) after the subgraphs' answers: wait for them too.
+    const gatewayNames = new Set(found.filter((s) => s.service === 'gateway').map((s) => (s.kind === SERVER ? 'server' : s.name)));
+    return (
+      ['server', 'gateway.request', 'gateway.execute', 'gateway.fetch'].every((name) => gatewayNames.has(name)) &&
+      ['channel', 'message'].every((service) => subgraphSpans(service).queries.length > 0)
+    );
   });
 
   // The gateway continued the caller's trace: its server span hangs under the caller's span.

@@ -16,7 +16,10 @@ const RECHECK_MS = 15_000;
 export async function guardChannelStream<T>(
   ctx: Pick<BaseContext, 'prisma' | 'pubsub' | 'viewer' | 'access' | 'liveAdmission'>,
   channelId: string,
-  /** The stream, or how to open it where opening costs reads (an admission never opens it). */
+  /**
+   * How to open the stream (pub/sub, reads): an admission never opens it. A stream opened
+   * already (one that must exist before the caller's checks) is returned for an admission.
+   */
   stream: AsyncIterator<T> | (() => Promise<AsyncIterator<T>>),
 ): Promise<AsyncIterableIterator<T>> {
   if (ctx.liveAdmission) {
@@ -26,12 +29,18 @@ export async function guardChannelStream<T>(
     return watchAccess(ctx, channelId);
   }
   const source = typeof stream === 'function' ? await stream() : stream;
-  // Visibility never changes after creation, so a public channel needs no re-check at all; the
-  // gateway's fan-out stream serves only subscribers it had admitted and watches for each.
-  // The subscribe resolver's own check read the row already: this costs no statement.
-  const channel = await ctx.access.channel(channelId);
-  if (channel?.visibility === 'PUBLIC' || ctx.viewer?.fanout) return wrapIterator(source);
-  const changes = await ctx.pubsub.subscribe<MembershipChangedEvent>(topics.membershipChanged(channelId));
+  let changes: AsyncQueue<MembershipChangedEvent>;
+  try {
+    // Visibility never changes after creation, so a public channel needs no re-check at all; the
+    // gateway's fan-out stream serves only subscribers it had admitted and watches for each.
+    // The subscribe resolver's own check read the row already: this costs no statement.
+    const channel = await ctx.access.channel(channelId);
+    if (channel?.visibility === 'PUBLIC' || ctx.viewer?.fanout) return wrapIterator(source);
+    changes = await ctx.pubsub.subscribe<MembershipChangedEvent>(topics.membershipChanged(channelId));
+  } catch (err) {
+    await source.return?.();
+    throw err;
+  }
   let stale = false;
   let checkedAt = Date.now();
   void (async () => {

@@ -14,7 +14,7 @@ export const Subscription: SubscriptionResolvers = {
   threadActivity: {
     async subscribe(_root, { channelId }, ctx) {
       await ctx.access.requireReadable(channelId);
-      return guardChannelStream(ctx, channelId, await ctx.pubsub.subscribe<ThreadEvent>(topics.threadActivity(channelId)));
+      return guardChannelStream(ctx, channelId, () => ctx.pubsub.subscribe<ThreadEvent>(topics.threadActivity(channelId)));
     },
     // One context serves the whole stream: drop cached rows so each event's fields read fresh ones.
     resolve: (event: ThreadEvent, _args: unknown, ctx: BoardContext): Thread => {
@@ -27,7 +27,7 @@ export const Subscription: SubscriptionResolvers = {
       ctx.access.requireViewer();
       const thread = await readableThread(ctx, threadId);
       if (!thread) throw notFound('Thread');
-      return guardChannelStream(ctx, thread.channelId, await ctx.pubsub.subscribe<PostEvent>(topics.postAdded(threadId)));
+      return guardChannelStream(ctx, thread.channelId, () => ctx.pubsub.subscribe<PostEvent>(topics.postAdded(threadId)));
     },
     resolve: (event: PostEvent, _args: unknown, ctx: BoardContext): Post => {
       ctx.loaders.clearAll();

@@ -7,14 +7,8 @@ import type { MessageEvent } from './messageRow';
  * caller), ending as soon as they may no longer (guardChannelStream). Closing it releases the
  * pub/sub subscription at once.
  */
-async function channelStream<T>(ctx: MessageContext, channelId: string, topic: string, keep: (event: T) => boolean = () => true) {
-  const queue = await ctx.pubsub.subscribe<T>(topic);
-  try {
-    return await guardChannelStream(ctx, channelId, filtered(queue, keep));
-  } catch (err) {
-    queue.close();
-    throw err;
-  }
+function channelStream<T>(ctx: MessageContext, channelId: string, topic: string, keep: (event: T) => boolean = () => true) {
+  return guardChannelStream(ctx, channelId, async () => filtered(await ctx.pubsub.subscribe<T>(topic), keep));
 }
 
 /** Every edit, delete, reaction change and pin in a channel: the message as it was just after. */

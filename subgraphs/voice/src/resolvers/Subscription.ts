@@ -11,10 +11,13 @@ export const Subscription: SubscriptionResolvers = {
     // same way once the viewer can no longer read it (guardChannelStream).
     async subscribe(_root, { channelId }, ctx) {
       await ctx.access.requireReadable(channelId);
-      const queue = await ctx.pubsub.subscribe<VoiceRoomEvent>(topics.voiceRoom(channelId));
       // The event carries the whole participant: a LEFT one's row is gone already.
-      const events = streamOf(queue, (event): VoiceEventModel => ({ kind: event.kind, participant: toParticipantRow(event.participant) }));
-      return guardChannelStream(ctx, channelId, events);
+      return guardChannelStream(ctx, channelId, async () =>
+        streamOf(await ctx.pubsub.subscribe<VoiceRoomEvent>(topics.voiceRoom(channelId)), (event): VoiceEventModel => ({
+          kind: event.kind,
+          participant: toParticipantRow(event.participant),
+        })),
+      );
     },
     resolve: (event: VoiceEventModel) => event,
   },

@@ -23,7 +23,7 @@ import { TEST_REDIS_URL } from '../tests/testkit/database';
 import { benchEnvVars, type BenchEnv } from './lib/env';
 import { openLiveSession, settle, type LiveDeps, type LiveRun, type LiveSession } from './lib/live';
 import { checkGraphQL, sequentialLatency, throughput, type HttpTarget } from './lib/load';
-import { killAllChildren, startProc, type Proc } from './lib/proc';
+import { killAllChildren, startProc, startScriptNodeFlags, type Proc } from './lib/proc';
 import { summarizeProfile, type ProfileSummary } from './lib/profile';
 import { apiSchema, buildOperation, Q1_SHAPE, Q2_SHAPE, S1_SHAPE, W1_SHAPE, withoutPath, type BuiltOperation, type Shape } from './lib/queries';
 import { writeReport } from './lib/report';
@@ -37,9 +37,11 @@ const P = QUICK
   : { rounds: 5, windowS: 2.5, warmS: 1, latencyMs: 1500, connections: 16, s1Runs: 5, s1Seconds: 3, s1Sizes: [100, 1000, 5000], distinctSizes: [100, 1000], hiveSizes: [100, 1000], s2: true, s3: true, profile: true, p1PacedRuns: 3 };
 /** BENCH_ONLY=http,q3,live,s3,profile runs only those sections (for development); the default is all. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean));
-const want = (section: 'http' | 'q3' | 'live' | 's3' | 'profile') => ONLY.size === 0 || ONLY.has(section);
 /** BENCH_SCENARIOS=<regexp> runs only the live scenarios whose names match (for development). */
 const SCENARIOS = process.env.BENCH_SCENARIOS ? new RegExp(process.env.BENCH_SCENARIOS) : undefined;
+/** BENCH_WORKLOADS=<regexp> runs only the HTTP rounds of the workloads whose names match, logs them and writes no report (for A/B runs). */
+const WORKLOADS = process.env.BENCH_WORKLOADS ? new RegExp(process.env.BENCH_WORKLOADS) : undefined;
+const want = (section: 'http' | 'q3' | 'live' | 's3' | 'profile') => (WORKLOADS ? section === 'http' : ONLY.size === 0 || ONLY.has(section));
 const S1_RATE = 10;
 const SHARED_USERS = 10;
 const JWT_SECRET = `bench-jwt-${randomBytes(16).toString('hex')}`;
@@ -57,8 +59,15 @@ const log = (...a: unknown[]) => console.log(`[bench ${((performance.now() - t0)
 const t0 = performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type GwKey = 'ours' | 'apollo' | 'hive';
-const GW_LABEL: Record<GwKey, string> = { ours: 'our gateway', apollo: 'stock @apollo/gateway', hive: 'Hive Gateway' };
+type GwKey = 'ours' | 'apollo' | 'hive' | 'ab';
+const GW_LABEL: Record<GwKey, string> = { ours: 'our gateway', apollo: 'stock @apollo/gateway', hive: 'Hive Gateway', ab: 'our gateway, variant B' };
+/**
+ * A/B runs (with BENCH_WORKLOADS only): BENCH_AB=1 starts a second instance of our gateway as `ab`,
+ * with the node flags in BENCH_AB_ARGS (else those of ours), from the checkout at BENCH_AB_ROOT if given (its
+ * bench/procs/gateway.ts, so a baseline commit's gateway runs beside this one in the same rounds).
+ */
+const AB = WORKLOADS && process.env.BENCH_AB === '1';
+const GW_KEYS: GwKey[] = ['ours', 'apollo', 'hive', ...(AB ? (['ab'] as const) : [])];
 
 interface WindowResult {
   rps: number;
@@ -134,19 +143,30 @@ async function main() {
     } catch (err) {
       q2CostAtDefault.push({ n: 0, verdict: `could not evaluate: ${(err as Error).message}` });
     }
-    const subgraphs = await startProc<{ urls: Record<string, string> }>('subgraphs', 'subgraphs.ts', { env: childEnv });
+    // Our processes run with the node flags of their start scripts (the peers with node's defaults).
+    const ourFlags = { gateway: startScriptNodeFlags('start:gateway'), subgraphs: startScriptNodeFlags('start:message') };
+    const subgraphs = await startProc<{ urls: Record<string, string> }>('subgraphs', 'subgraphs.ts', { env: childEnv, execArgv: ourFlags.subgraphs });
     procs.push(subgraphs);
     const gwEnv = { ...childEnv, BENCH_SUPERGRAPH_PATH: sdlPath, BENCH_SUBGRAPH_URLS: JSON.stringify(subgraphs.info.urls), BENCH_GATEWAY_ENV: JSON.stringify(GATEWAY_ENV) };
     // The rest start together (their start-up is mostly compiling TypeScript through tsx).
     const gateways: Partial<Record<GwKey, Proc<{ url: string }>>> = {};
     const started = await Promise.allSettled([
-      ...(['ours', 'apollo', 'hive'] as GwKey[]).map((key) => startProc<{ url: string }>(`gw-${key}`, 'gateway.ts', { env: gwEnv, args: [key], readyTimeoutMs: 120_000 })),
+      ...GW_KEYS.map((key) =>
+        key === 'ab'
+          ? startProc<{ url: string }>('gw-ab', path.resolve(process.env.BENCH_AB_ROOT ?? ROOT, 'bench', 'procs', 'gateway.ts'), {
+              env: gwEnv,
+              args: ['ours'],
+              readyTimeoutMs: 120_000,
+              execArgv: process.env.BENCH_AB_ARGS === undefined ? ourFlags.gateway : process.env.BENCH_AB_ARGS.split(' ').filter(Boolean),
+            })
+          : startProc<{ url: string }>(`gw-${key}`, 'gateway.ts', { env: gwEnv, args: [key], readyTimeoutMs: 120_000, execArgv: key === 'ours' ? ourFlags.gateway : [] }),
+      ),
       startProc<{ hello: string; pg: string; apollo: string }>('ceilings', 'ceilings.ts', { env: childEnv, readyTimeoutMs: 120_000 }),
       startProc('orm', 'orm.ts', { env: childEnv, readyTimeoutMs: 120_000 }),
       startProc('subscribers', 'subscribers.ts', { env: childEnv, readyTimeoutMs: 120_000 }),
     ]);
     for (const s of started) if (s.status === 'fulfilled') procs.push(s.value);
-    (['ours', 'apollo', 'hive'] as GwKey[]).forEach((key, i) => {
+    GW_KEYS.forEach((key, i) => {
       const s = started[i];
       if (s.status === 'fulfilled') gateways[key] = s.value as Proc<{ url: string }>;
       else if (key === 'ours') throw s.reason;
@@ -155,8 +175,8 @@ async function main() {
         log(`${GW_LABEL[key]} unavailable: ${unavailable[key]}`);
       }
     });
-    for (const s of started.slice(3)) if (s.status === 'rejected') throw s.reason;
-    const [ceilings, orm, subscribers] = started.slice(3).map((s) => (s as PromiseFulfilledResult<Proc>).value) as [Proc<{ hello: string; pg: string; apollo: string }>, Proc, Proc];
+    for (const s of started.slice(GW_KEYS.length)) if (s.status === 'rejected') throw s.reason;
+    const [ceilings, orm, subscribers] = started.slice(GW_KEYS.length).map((s) => (s as PromiseFulfilledResult<Proc>).value) as [Proc<{ hello: string; pg: string; apollo: string }>, Proc, Proc];
     log('processes up:', procs.map((p) => `${p.name}=${p.pid}`).join(' '));
 
     // ------------------------------------------------------------------ operations and identities
@@ -338,7 +358,7 @@ async function main() {
       };
     };
 
-    const workloads: Workload[] = [
+    const allWorkloads: Workload[] = [
       { name: 'l0-hello', group: 'L0', label: 'node:http hello world', run: measureHttp(() => ({ name: 'hello', url: ceilings.info.hello })) },
       { name: 'l0-apollo', group: 'L0', label: 'Apollo Server `{ __typename }`', run: measureHttp(() => ({ name: 'apollo', url: ceilings.info.apollo, body: '{"query":"{ __typename }"}' })) },
       { name: 'l0-pg', group: 'L0', label: 'node:http + pg primary-key lookup', run: measureHttp(() => ({ name: 'pg', url: ceilings.info.pg })) },
@@ -350,9 +370,11 @@ async function main() {
       { name: 'w1', group: 'W1', label: `W1 sendMessage into ${writeChannelIds.length} channels`, run: w1Run('w1', writeChannelIds) },
       { name: 'w1-hot', group: 'W1', label: 'W1 sendMessage into one channel', run: w1Run('w1hot', [hotChannelId]) },
     ];
+    const workloads = allWorkloads.filter((w) => !WORKLOADS || WORKLOADS.test(w.name));
     const w1Failed = w1Conns.filter((c) => c.connected === 0);
     if (w1Failed.length) unavailable.w1 = `some W1 subscribers could not connect: ${w1Failed.map((c) => c.errors.join('; ')).join('; ')}`;
 
+    if (process.env.BENCH_ROUNDS) P.rounds = Number(process.env.BENCH_ROUNDS);
     const windows: Record<string, WindowResult[]> = Object.fromEntries(workloads.map((w) => [w.name, []]));
     if (want('http')) {
       log(`warm-up: ${workloads.length} workloads x ${P.warmS}s`);
@@ -361,7 +383,8 @@ async function main() {
         // Rotate the order every round so no workload always runs first or after the same neighbour.
         const order = workloads.map((_, i) => workloads[(i + r * 3) % workloads.length]);
         for (const w of order) windows[w.name].push(await w.run(P.windowS, `r${r}`));
-        log(`round ${r + 1}/${P.rounds}: ` + workloads.map((w) => `${w.name} ${Math.round(windows[w.name][r].rps)}/s`).join(', '));
+        const cpu = (w: Workload) => windows[w.name][r].gatewayCpuMsPerReq;
+        log(`round ${r + 1}/${P.rounds}: ` + workloads.map((w) => `${w.name} ${Math.round(windows[w.name][r].rps)}/s${cpu(w) ? ` (${cpu(w)!.toFixed(2)} ms gw CPU)` : ''}`).join(', '));
       }
     }
 
@@ -371,8 +394,9 @@ async function main() {
       ...(Object.keys(gateways) as GwKey[]).map((key) => [key, () => viaGateway(key, q1Body, `q1-${key}`)] as [string, () => HttpTarget]),
     ];
     const latency: Record<string, number[]> = Object.fromEntries(latencyTargets.map(([k]) => [k, []]));
-    if (want('http')) for (const [, make] of latencyTargets) await sequentialLatency(await make(), 300);
-    for (let r = 0; r < (want('http') ? P.rounds : 0); r++) {
+    const wantLatency = want('http') && !WORKLOADS;
+    if (wantLatency) for (const [, make] of latencyTargets) await sequentialLatency(await make(), 300);
+    for (let r = 0; r < (wantLatency ? P.rounds : 0); r++) {
       for (let i = 0; i < latencyTargets.length; i++) {
         const [k, make] = latencyTargets[(i + r) % latencyTargets.length];
         latency[k].push((await sequentialLatency(await make(), P.latencyMs)).p50Us);
@@ -383,7 +407,7 @@ async function main() {
     // ------------------------------------------------------------------ P1 at 70% of the peak
     const peak = (k: string) => summarize(windows[k].map((w) => w.rps)).median;
     const paced: Record<string, any[]> = { prisma: [], pg: [] };
-    for (let r = 0; r < (want('http') ? P.p1PacedRuns : 0); r++) {
+    for (let r = 0; r < (want('http') && !WORKLOADS ? P.p1PacedRuns : 0); r++) {
       for (const kind of r % 2 ? (['pg', 'prisma'] as const) : (['prisma', 'pg'] as const)) {
         paced[kind].push(await orm.call('paced', { kind, rate: Math.round(0.7 * peak(`p1-${kind}`)), durationMs: P.windowS * 1000 }));
       }
@@ -653,7 +677,7 @@ async function main() {
       mkdirSync(dir, { recursive: true });
       // A fresh gateway, warmed up first, then profiled over the measured window only.
       for (const what of ['q1', 'q2', 's1'] as const) {
-        const gw = await startProc<{ url: string }>(`gw-prof-${what}`, 'gateway.ts', { env: gwEnv, args: ['ours'] });
+        const gw = await startProc<{ url: string }>(`gw-prof-${what}`, 'gateway.ts', { env: gwEnv, args: ['ours'], execArgv: ourFlags.gateway });
         const file = path.join(dir, `${what}-gateway.cpuprofile`);
         const subgraphsFile = path.join(dir, `${what}-subgraphs.cpuprofile`);
         try {
@@ -739,6 +763,7 @@ async function main() {
         loadAverageAtStart: loadStart.map((l) => round(l)),
         loadAverageAtEnd: os.loadavg().map((l) => round(l)),
         quick: QUICK,
+        ourNodeFlags: ourFlags,
         rounds: P.rounds,
         windowSeconds: P.windowS,
         warmupSeconds: P.warmS,
@@ -763,6 +788,7 @@ async function main() {
       s3,
       profiles,
     };
+    if (WORKLOADS) return log('BENCH_WORKLOADS is set: no report written');
     mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
     writeFileSync(path.join(ROOT, 'docs', 'benchmarks.json'), JSON.stringify(result, (_k, v) => (typeof v === 'number' ? round(v, 4) : v), 2) + '\n');
     writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), writeReport(result));

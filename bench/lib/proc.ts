@@ -1,6 +1,7 @@
 // The bench's side of its process protocol (see child.ts): fork a TypeScript child through tsx,
 // wait (bounded) until it is ready, send it commands, stop it.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ProcStats } from './child';
 
@@ -107,4 +108,20 @@ export async function startProc<Info = any>(
       clearTimeout(fuse);
     },
   };
+}
+
+/**
+ * The V8/node flags a package.json start script runs its service with (everything between `node`
+ * and the entry file but the `--import` preloads), so the bench runs our services as deployed.
+ */
+export function startScriptNodeFlags(script: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8'));
+  const words: string[] = String(pkg.scripts?.[script] ?? '').split(/\s+/).filter(Boolean);
+  if (words[0] !== 'node') throw new Error(`package.json's ${script} does not start with node`);
+  const flags: string[] = [];
+  for (let i = 1; i < words.length - 1; i++) {
+    if (words[i] === '--import') i++;
+    else flags.push(words[i]);
+  }
+  return flags;
 }

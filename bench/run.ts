@@ -383,8 +383,11 @@ async function main() {
         // Rotate the order every round so no workload always runs first or after the same neighbour.
         const order = workloads.map((_, i) => workloads[(i + r * 3) % workloads.length]);
         for (const w of order) windows[w.name].push(await w.run(P.windowS, `r${r}`));
-        const cpu = (w: Workload) => windows[w.name][r].gatewayCpuMsPerReq;
-        log(`round ${r + 1}/${P.rounds}: ` + workloads.map((w) => `${w.name} ${Math.round(windows[w.name][r].rps)}/s${cpu(w) ? ` (${cpu(w)!.toFixed(2)} ms gw CPU)` : ''}`).join(', '));
+        const cpu = (w: Workload) => {
+          const { gatewayCpuMsPerReq: gw, subgraphCpuMsPerReq: sub } = windows[w.name][r];
+          return gw || sub ? ` (CPU ms: ${gw ? `gateway ${gw.toFixed(2)}` : ''}${gw && sub ? ', ' : ''}${sub ? `subgraphs ${sub.toFixed(2)}` : ''})` : '';
+        };
+        log(`round ${r + 1}/${P.rounds}: ` + workloads.map((w) => `${w.name} ${Math.round(windows[w.name][r].rps)}/s${cpu(w)}`).join(', '));
       }
     }
 

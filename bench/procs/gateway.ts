@@ -8,6 +8,7 @@
 // Hive also signs its upstream graphql-ws subscriptions, for the caller of the client's
 // connection_init. No limits, no metrics.
 // Every gateway counts its subgraph fetches and the entity representations it sends.
+import './gateway-preload';
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';

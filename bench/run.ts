@@ -300,7 +300,7 @@ async function main() {
       const stored0 = await countStored();
       const published0 = publishedIn(cids);
       await gateways.ours!.call('resetEld');
-      const g0 = await gateways.ours!.stats();
+      const [g0, sub0] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
       let i = 0;
       let bad = 0;
       let firstBad: string | undefined;
@@ -333,7 +333,7 @@ async function main() {
         ],
       });
       await sleep(500);
-      const g1 = await gateways.ours!.stats();
+      const [g1, sub1] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
       const stored = (await countStored()) - stored0;
       const published = publishedIn(cids) - published0;
       const rep = await subscribers.call('report', { group });
@@ -347,6 +347,7 @@ async function main() {
         p99Ms: r.latency.p99,
         errors: bad + r.errors + r.timeouts,
         gatewayCpuMsPerReq: (g1.cpuUserUs + g1.cpuSystemUs - g0.cpuUserUs - g0.cpuSystemUs) / 1000 / n,
+        subgraphCpuMsPerReq: (sub1.cpuUserUs + sub1.cpuSystemUs - sub0.cpuUserUs - sub0.cpuSystemUs) / 1000 / n,
         gatewayEldP99Ms: g1.eld.p99,
         extra: {
           storedPerSec: stored / r.duration,

@@ -26,11 +26,16 @@ export { createUser } from '../../../tests/testkit/builders';
 /** Channels here are VOICE channels unless a test says otherwise. */
 export const createChannel = (prisma: PrismaClient, options: ChannelOptions = {}) => buildChannel(prisma, { kind: 'VOICE', ...options });
 
-/** Seats rows directly, `ageMs` past their last heartbeat (by the database clock). */
-export async function seat(prisma: PrismaClient, channelId: string, userId: string, ageMs = 0): Promise<string> {
+/**
+ * Seats rows directly, `ageMs` past their last heartbeat and `joinedAgoMs` after joining (by the
+ * database clock; `joined_at` keeps milliseconds, so seats inserted back to back can tie, and an
+ * order under test needs the latter).
+ */
+export async function seat(prisma: PrismaClient, channelId: string, userId: string, ageMs = 0, joinedAgoMs = 0): Promise<string> {
   const id = randomUUID();
   await prisma.$executeRaw`
-    INSERT INTO voice_participants (id, channel_id, user_id, last_heartbeat_at)
-    VALUES (${id}::uuid, ${channelId}::uuid, ${userId}, now() - ${ageMs}::int * interval '1 millisecond')`;
+    INSERT INTO voice_participants (id, channel_id, user_id, last_heartbeat_at, joined_at)
+    VALUES (${id}::uuid, ${channelId}::uuid, ${userId}, now() - ${ageMs}::int * interval '1 millisecond',
+            now() - ${joinedAgoMs}::int * interval '1 millisecond')`;
   return id;
 }

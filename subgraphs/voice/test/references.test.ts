@@ -60,8 +60,8 @@ describe('Channel.voiceParticipants', () => {
     const a = await createChannel(prisma(), { members: [member] });
     const b = await createChannel(prisma(), { members: [member] });
     const text = await createChannel(prisma(), { kind: 'TEXT', members: [member] });
-    const first = await seat(prisma(), a, member.id);
-    const second = await seat(prisma(), a, member.id);
+    const first = await seat(prisma(), a, member.id, 0, 2000);
+    const second = await seat(prisma(), a, member.id, 0, 1000);
     await seat(prisma(), a, member.id, 120_000);
     const inB = await seat(prisma(), b, member.id);
     await prisma().$executeRaw`INSERT INTO voice_participants (id, channel_id, user_id) VALUES (${randomUUID()}::uuid, ${text}::uuid, ${member.id})`;

@@ -144,7 +144,11 @@ async function main() {
       q2CostAtDefault.push({ n: 0, verdict: `could not evaluate: ${(err as Error).message}` });
     }
     // Our processes run with the node flags of their start scripts (the peers with node's defaults).
-    const ourFlags = { gateway: startScriptNodeFlags('start:gateway'), subgraphs: startScriptNodeFlags('start:message') };
+    // BENCH_OURS_FLAGS (development only) replaces our gateway's, e.g. to measure one without them.
+    const ourFlags = {
+      gateway: process.env.BENCH_OURS_FLAGS === undefined ? startScriptNodeFlags('start:gateway') : process.env.BENCH_OURS_FLAGS.split(' ').filter(Boolean),
+      subgraphs: startScriptNodeFlags('start:message'),
+    };
     const subgraphs = await startProc<{ urls: Record<string, string> }>('subgraphs', 'subgraphs.ts', { env: childEnv, execArgv: ourFlags.subgraphs });
     procs.push(subgraphs);
     const gwEnv = { ...childEnv, BENCH_SUPERGRAPH_PATH: sdlPath, BENCH_SUBGRAPH_URLS: JSON.stringify(subgraphs.info.urls), BENCH_GATEWAY_ENV: JSON.stringify(GATEWAY_ENV) };

@@ -131,6 +131,7 @@ p50 added by our gateway (per round, gateway minus direct): **${spread(r.q1Laten
       spread(gw(k).p50Ms),
       spread(gw(k).p99Ms),
       spread(gw(k).gatewayCpuMsPerReq),
+      gw(k).subgraphCpuMsPerReq ? spread(gw(k).subgraphCpuMsPerReq) : '',
       spread(gw(k).gatewayEldP99Ms),
       fmt(med(gw(k).subgraphRequestsPerReq)),
       k === 'ours' ? 'reference' : r.operations.q2PagesIdenticalToOurs[k] ? 'yes' : '**no**',
@@ -145,7 +146,7 @@ The query a chat client sends when it opens a channel, built from the contract a
 ${r.operations.q2}
 \`\`\`
 
-${table(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'gateway CPU ms/req', 'gateway event-loop p99 ms', 'subgraph HTTP requests/req', 'same page as ours', 'errors'], q2Rows)}
+${table(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'gateway CPU ms/req', 'subgraphs CPU ms/req', 'gateway event-loop p99 ms', 'subgraph HTTP requests/req', 'same page as ours', 'errors'], q2Rows)}
 
 Ratios per round: ${['Q2 ours / stock Apollo (req/s)', 'Q2 stock Apollo / ours (gateway CPU per request)', 'Q2 ours / Hive (req/s)', 'Q2 Hive / ours (gateway CPU per request)']
     .filter((k) => ratio(k))
@@ -194,7 +195,7 @@ ${table(
 `);
   const w1Rows = ['w1', 'w1-hot'].filter((k) => h[k]).map((k) => {
     const e = h[k].extra ?? {};
-    return [h[k].label, spread(h[k].rps), spread(e.storedPerSec), spread(e.publishedPerSec), spread(e.deliveredRatio), spread(h[k].p50Ms), spread(h[k].p99Ms), spread(e.deliveryP50Ms), spread(e.deliveryP99Ms), spread(h[k].gatewayCpuMsPerReq), String(h[k].errors)];
+    return [h[k].label, spread(h[k].rps), spread(e.storedPerSec), spread(e.publishedPerSec), spread(e.deliveredRatio), spread(h[k].p50Ms), spread(h[k].p99Ms), spread(e.deliveryP50Ms), spread(e.deliveryP99Ms), spread(h[k].gatewayCpuMsPerReq), h[k].subgraphCpuMsPerReq ? spread(h[k].subgraphCpuMsPerReq) : '', String(h[k].errors)];
   });
   if (w1Rows.length) {
     out.push(`## W1: writes
@@ -202,7 +203,7 @@ ${table(
 \`sendMessage\` through our gateway, ${m.connections} connections, the sender rotating over ${WRITERS} members (enough that the per-user send limit of 5/s never applies); either spread over 10 channels (one graphql-ws socket subscribed to each) or all into one channel (ten sockets of one user subscribed to it). Stored = rows counted in Postgres; published = events seen on the channels' Redis topics; delivered = events received by the subscribers / stored (1 = every subscriber got every message of its channel); send -> subscriber is the time from building the request to the event's arrival at a subscriber.
 
 ${table(
-  ['workload', 'stored+published msg/s', 'stored/s', 'published/s', 'delivered', 'send p50 ms', 'send p99 ms', 'send -> subscriber p50 ms', 'p99 ms', 'gateway CPU ms/send', 'failed sends'],
+  ['workload', 'stored+published msg/s', 'stored/s', 'published/s', 'delivered', 'send p50 ms', 'send p99 ms', 'send -> subscriber p50 ms', 'p99 ms', 'gateway CPU ms/send', 'subgraphs CPU ms/send', 'failed sends'],
   w1Rows,
 )}
 `);

@@ -67,8 +67,8 @@ ${table(
   [
     ['Q1 gateway throughput / direct', '>= 0.65', fmt(q1Ratio), check(q1Ratio === undefined ? undefined : q1Ratio >= 0.65)],
     ['Q1 p50 added at one client', '<= 0.5 ms', added === undefined ? 'n/a' : `${fmt(added / 1000)} ms`, check(added === undefined ? undefined : added <= 500)],
-    ['Q2 vs stock Apollo Gateway (req/s)', '>= 1.5x', vsApollo === undefined || !Number.isFinite(vsApollo) ? 'n/a' : `${fmt(vsApollo)}x`, check(vsApollo === undefined ? undefined : vsApollo >= 1.5)],
-    ['Q2 vs Hive Gateway (req/s)', '>= 2x', vsHive === undefined || !Number.isFinite(vsHive) ? 'n/a' : `${fmt(vsHive)}x`, check(vsHive === undefined ? undefined : vsHive >= 2)],
+    ['Q2 vs stock Apollo Gateway (req/s)', '>= 1.5x', vsApollo === undefined || !Number.isFinite(vsApollo) ? 'n/a' : `${vsApollo.toFixed(3)}x`, check(vsApollo === undefined ? undefined : vsApollo >= 1.5)],
+    ['Q2 vs Hive Gateway (req/s)', '>= 2x', vsHive === undefined || !Number.isFinite(vsHive) ? 'n/a' : `${vsHive.toFixed(3)}x`, check(vsHive === undefined ? undefined : vsHive >= 2)],
     ['Q3 SQL statements per request, lists 10 -> 100', 'flat', q3.map((c) => `${c.n}: ${fmt(c.statements)}`).join(', '), check(q3Flat)],
     ['P1 Prisma / raw pg', '>= 0.9', fmt(p1), check(p1 === undefined ? undefined : p1 >= 0.9)],
     ['P1 event-loop delay p99 at 70% of peak (Prisma)', '< 20 ms', p1Eld === undefined ? 'n/a' : `${fmt(p1Eld)} ms (worst run)`, check(p1Eld === undefined ? undefined : p1Eld < 20)],

@@ -43,6 +43,8 @@ const SCENARIOS = process.env.BENCH_SCENARIOS ? new RegExp(process.env.BENCH_SCE
 const WORKLOADS = process.env.BENCH_WORKLOADS ? new RegExp(process.env.BENCH_WORKLOADS) : undefined;
 const want = (section: 'http' | 'q3' | 'live' | 's3' | 'profile') => (WORKLOADS ? section === 'http' : ONLY.size === 0 || ONLY.has(section));
 const S1_RATE = 10;
+/** Sequential Q2 requests per Q3 count (after a warm one and a full collection in each process). */
+const Q3_REPS = QUICK ? 3 : 30;
 const SHARED_USERS = 10;
 const JWT_SECRET = `bench-jwt-${randomBytes(16).toString('hex')}`;
 const GATEWAY_SECRET = `bench-gw-${randomBytes(16).toString('hex')}`;
@@ -63,8 +65,10 @@ type GwKey = 'ours' | 'apollo' | 'hive' | 'ab';
 const GW_LABEL: Record<GwKey, string> = { ours: 'our gateway', apollo: 'stock @apollo/gateway', hive: 'Hive Gateway', ab: 'our gateway, variant B' };
 /**
  * A/B runs (with BENCH_WORKLOADS only): BENCH_AB=1 starts a second instance of our gateway as `ab`,
- * with the node flags in BENCH_AB_ARGS (else those of ours), from the checkout at BENCH_AB_ROOT if given (its
- * bench/procs/gateway.ts, so a baseline commit's gateway runs beside this one in the same rounds).
+ * with the node flags in BENCH_AB_FLAGS (else those of ours), from the checkout at BENCH_AB_ROOT if
+ * given (its bench/procs/gateway.ts, so a baseline commit's gateway runs beside this one in the same
+ * rounds; e.g. `git worktree add ../ab HEAD~1 && (cd ../ab && npm ci)`). E.g.
+ * `BENCH_WORKLOADS='^q2-(ours|ab)$' BENCH_ROUNDS=8 BENCH_AB=1 BENCH_AB_ROOT=../ab npm run bench`.
  */
 const AB = WORKLOADS && process.env.BENCH_AB === '1';
 const GW_KEYS: GwKey[] = ['ours', 'apollo', 'hive', ...(AB ? (['ab'] as const) : [])];
@@ -161,7 +165,7 @@ async function main() {
               env: gwEnv,
               args: ['ours'],
               readyTimeoutMs: 120_000,
-              execArgv: process.env.BENCH_AB_ARGS === undefined ? ourFlags.gateway : process.env.BENCH_AB_ARGS.split(' ').filter(Boolean),
+              execArgv: process.env.BENCH_AB_FLAGS === undefined ? ourFlags.gateway : process.env.BENCH_AB_FLAGS.split(' ').filter(Boolean),
             })
           : startProc<{ url: string }>(`gw-${key}`, 'gateway.ts', { env: gwEnv, args: [key], readyTimeoutMs: 120_000, execArgv: key === 'ours' ? ourFlags.gateway : [] }),
       ),
@@ -423,9 +427,11 @@ async function main() {
 
     // ------------------------------------------------------------------ Q3: statements per request
     const cpuMs = (a: { cpuUserUs: number; cpuSystemUs: number }, b: { cpuUserUs: number; cpuSystemUs: number }) => (b.cpuUserUs + b.cpuSystemUs - a.cpuUserUs - a.cpuSystemUs) / 1000;
-    const counts = async (key: GwKey, n: number, reps = QUICK ? 3 : 10) => {
+    const counts = async (key: GwKey, n: number, reps = Q3_REPS) => {
       const target = viaGateway(key, q2Body(n), `q3-${key}-${n}`);
       await checkGraphQL(target);
+      // A collection owed by earlier sections would otherwise land on these few requests' CPU.
+      await Promise.all([subgraphs.call('gc'), gateways[key]!.call('gc')]);
       const [s0, g0, sp0, gp0] = await Promise.all([subgraphs.call('counters'), gateways[key]!.call('counters'), subgraphs.stats(), gateways[key]!.stats()]);
       let bytes = 0;
       for (let i = 0; i < reps; i++) bytes += JSON.stringify(await checkGraphQL(target)).length;
@@ -771,6 +777,7 @@ async function main() {
         loadAverageAtStart: loadStart.map((l) => round(l)),
         loadAverageAtEnd: os.loadavg().map((l) => round(l)),
         quick: QUICK,
+        q3Reps: Q3_REPS,
         ourNodeFlags: ourFlags,
         rounds: P.rounds,
         windowSeconds: P.windowS,

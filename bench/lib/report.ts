@@ -157,7 +157,7 @@ Throughput here is bounded by the whole machine (subgraphs, Postgres and the loa
 
 ## Q3: batching — SQL statements per Q2 request as the lists grow
 
-Counted by wrapping pg's \`Client#query\` in the subgraphs' process (every statement Prisma's pg adapter or raw SQL sends, transactions' BEGIN/COMMIT included), averaged over ${m.quick ? 3 : 10} sequential requests (one at a time) after one warm request; \`members(first: n)\` and \`messages(last: n)\` both take n. CPU is process.cpuUsage() of each process over those requests, so it carries no queueing or contention between requests.
+Counted by wrapping pg's \`Client#query\` in the subgraphs' process (every statement Prisma's pg adapter or raw SQL sends, transactions' BEGIN/COMMIT included), averaged over ${m.q3Reps ?? (m.quick ? 3 : 10)} sequential requests (one at a time) after one warm request${m.q3Reps ? ' and a full collection in the gateway and the subgraphs' : ''}; \`members(first: n)\` and \`messages(last: n)\` both take n. CPU is process.cpuUsage() of each process over those requests, so it carries no queueing or contention between requests.
 
 ${table(
   ['n', 'SQL statements/request', 'HTTP requests to subgraphs/request', 'gateway fetches/request', 'entity representations sent/request', 'gateway CPU ms/request', 'subgraphs CPU ms/request', 'response KB'],

@@ -72,6 +72,8 @@ const GW_LABEL: Record<GwKey, string> = { ours: 'our gateway', apollo: 'stock @a
  */
 const AB = WORKLOADS && process.env.BENCH_AB === '1';
 const GW_KEYS: GwKey[] = ['ours', 'apollo', 'hive', ...(AB ? (['ab'] as const) : [])];
+/** Node flags from a space-separated environment variable (empty: none), or `fallback()` when it is unset. */
+const flagsFromEnv = (name: string, fallback: () => string[]) => process.env[name]?.split(' ').filter(Boolean) ?? fallback();
 
 interface WindowResult {
   rps: number;
@@ -150,7 +152,7 @@ async function main() {
     // Our processes run with the node flags of their start scripts (the peers with node's defaults).
     // BENCH_OURS_FLAGS (development only) replaces our gateway's, e.g. to measure one without them.
     const ourFlags = {
-      gateway: process.env.BENCH_OURS_FLAGS === undefined ? startScriptNodeFlags('start:gateway') : process.env.BENCH_OURS_FLAGS.split(' ').filter(Boolean),
+      gateway: flagsFromEnv('BENCH_OURS_FLAGS', () => startScriptNodeFlags('start:gateway')),
       subgraphs: startScriptNodeFlags('start:message'),
     };
     const subgraphs = await startProc<{ urls: Record<string, string> }>('subgraphs', 'subgraphs.ts', { env: childEnv, execArgv: ourFlags.subgraphs });
@@ -165,7 +167,7 @@ async function main() {
               env: gwEnv,
               args: ['ours'],
               readyTimeoutMs: 120_000,
-              execArgv: process.env.BENCH_AB_FLAGS === undefined ? ourFlags.gateway : process.env.BENCH_AB_FLAGS.split(' ').filter(Boolean),
+              execArgv: flagsFromEnv('BENCH_AB_FLAGS', () => ourFlags.gateway),
             })
           : startProc<{ url: string }>(`gw-${key}`, 'gateway.ts', { env: gwEnv, args: [key], readyTimeoutMs: 120_000, execArgv: key === 'ours' ? ourFlags.gateway : [] }),
       ),

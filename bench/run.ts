@@ -46,6 +46,10 @@ const S1_RATE = 10;
 /** Sequential Q2 requests per Q3 count (after a warm one and a full collection in each process). */
 const Q3_REPS = QUICK ? 3 : 30;
 const SHARED_USERS = 10;
+/** S3's idle subscribers, one socket each. */
+const S3_SUBSCRIBERS = 10_000;
+/** Idle time before each S3 reading: RSS right after a burst of connections still moves. */
+const S3_SETTLE_MS = 5_000;
 const JWT_SECRET = `bench-jwt-${randomBytes(16).toString('hex')}`;
 const GATEWAY_SECRET = `bench-gw-${randomBytes(16).toString('hex')}`;
 /**
@@ -643,32 +647,59 @@ async function main() {
       await gw.call('gc');
       const m0 = await gw.stats();
       const pipelinesBefore = (await gw.call('hub')).pipelines;
-      // First the sockets alone (connection_init done, nothing subscribed), then the subscriptions.
-      const idle = await subscribers.call('connect', { group: 's3-idle', url: gw.info.url.replace(/^http/, 'ws'), tokens: await tokensFor('shared', 10_000, 's3'), query: s1.query, variables: { channelId: idleChannel }, batch: 200, hold: true }, 600_000);
+      const url = gw.info.url.replace(/^http/, 'ws');
+      const tokens = await tokensFor('shared', S3_SUBSCRIBERS, 's3');
+      const half = S3_SUBSCRIBERS / 2;
+      const measured = async () => {
+        await sleep(S3_SETTLE_MS);
+        await gw.call('gc');
+        return gw.stats();
+      };
+      // In two halves, each first the sockets alone (connection_init done, nothing subscribed),
+      // then their subscriptions: the second half's cost is what one more subscriber costs, once
+      // the process's fixed costs (V8's young generation grown by the burst, pools) are paid.
+      const connectHalf = (from: number) =>
+        subscribers.call('connect', { group: 's3-idle', url, tokens: tokens.slice(from, from + half), query: s1.query, variables: { channelId: idleChannel }, batch: 200, hold: true }, 600_000);
+      const subscribeHeld = async () => {
+        await subscribers.call('subscribeHeld', { group: 's3-idle', query: s1.query, variables: { channelId: idleChannel } });
+        await sleep(3000);
+      };
+      const first = await connectHalf(0);
       await sleep(1000);
-      await gw.call('gc');
-      const mSockets = await gw.stats();
-      await subscribers.call('subscribeHeld', { group: 's3-idle', query: s1.query, variables: { channelId: idleChannel } });
-      await sleep(3000);
-      await gw.call('gc');
-      const m1 = await gw.stats();
+      const mSockets = await measured();
+      await subscribeHeld();
+      const mHalf = await measured();
+      const second = await connectHalf(half);
+      await sleep(1000);
+      await subscribeHeld();
+      const m1 = await measured();
       const hub = await gw.call('hub');
+      const idle = { connected: second.connected, errors: [...first.errors, ...second.errors], ms: first.ms + second.ms };
+      const perFirstHalf = (a: number, b: number) => (b - a) / 1024 / Math.max(1, first.connected);
+      const perSecondHalf = (a: number, b: number) => (b - a) / 1024 / Math.max(1, second.connected - first.connected);
       s3 = {
         idleSockets: idle.connected,
         connectErrors: idle.errors,
         connectMs: Math.round(idle.ms),
         pipelines: hub.pipelines - pipelinesBefore,
+        settleMs: S3_SETTLE_MS,
         heapPerSubscriberKB: (m1.heapUsed - m0.heapUsed) / 1024 / Math.max(1, idle.connected),
-        heapPerSocketKB: (mSockets.heapUsed - m0.heapUsed) / 1024 / Math.max(1, idle.connected),
-        heapPerSubscriptionKB: (m1.heapUsed - mSockets.heapUsed) / 1024 / Math.max(1, idle.connected),
-        rssPerSocketKB: (mSockets.rss - m0.rss) / 1024 / Math.max(1, idle.connected),
+        heapPerSocketKB: perFirstHalf(m0.heapUsed, mSockets.heapUsed),
+        heapPerSubscriptionKB: perFirstHalf(mSockets.heapUsed, mHalf.heapUsed),
+        rssPerSocketKB: perFirstHalf(m0.rss, mSockets.rss),
         rssPerSubscriberKB: (m1.rss - m0.rss) / 1024 / Math.max(1, idle.connected),
+        heapMarginalKB: perSecondHalf(mHalf.heapUsed, m1.heapUsed),
+        rssMarginalKB: perSecondHalf(mHalf.rss, m1.rss),
         heapBeforeMB: m0.heapUsed / 2 ** 20,
+        heapHalfMB: mHalf.heapUsed / 2 ** 20,
         heapAfterMB: m1.heapUsed / 2 ** 20,
         rssBeforeMB: m0.rss / 2 ** 20,
+        rssHalfMB: mHalf.rss / 2 ** 20,
         rssAfterMB: m1.rss / 2 ** 20,
+        heapTotalMB: [m0, mSockets, mHalf, m1].map((m) => m.heapTotal / 2 ** 20),
+        externalMB: [m0, mSockets, mHalf, m1].map((m) => m.external / 2 ** 20),
       };
-      log(`S3: ${idle.connected} idle, heap ${s3.heapPerSubscriberKB.toFixed(2)} KB and RSS ${s3.rssPerSubscriberKB.toFixed(2)} KB per subscriber`);
+      log(`S3: ${idle.connected} idle, heap ${s3.heapPerSubscriberKB.toFixed(2)} KB and RSS ${s3.rssPerSubscriberKB.toFixed(2)} KB per subscriber; the second half ${s3.heapMarginalKB.toFixed(2)} KB heap and ${s3.rssMarginalKB.toFixed(2)} KB RSS each`);
       const { session } = await runScenario('s3-live-1000-beside-idle', 'ours', 'shared', 1000, true);
       if (session) {
         const runs: LiveRun[] = [];

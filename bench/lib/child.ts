@@ -13,6 +13,9 @@ export interface ProcStats {
   cpuSystemUs: number;
   rss: number;
   heapUsed: number;
+  /** V8 heap reserved (used or not), and memory outside it held by JS objects (Buffers). */
+  heapTotal: number;
+  external: number;
   /** Event-loop delay since the last `resetEld`, milliseconds. */
   eld: { p50: number; p99: number; max: number; mean: number };
 }
@@ -30,6 +33,8 @@ export function procStats(): ProcStats {
     cpuSystemUs: cpu.system,
     rss: mem.rss,
     heapUsed: mem.heapUsed,
+    heapTotal: mem.heapTotal,
+    external: mem.external,
     eld: eld.count > 0 ? { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean) } : { p50: 0, p99: 0, max: 0, mean: 0 },
   };
 }

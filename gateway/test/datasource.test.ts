@@ -125,7 +125,7 @@ async function waitUntil(predicate: () => boolean, timeoutMs = 2000): Promise<vo
 describe('entity representations', () => {
   const ENTITIES = 'query($representations:[_Any!]!){_entities(representations:$representations){...on User{id name}}}';
   const entitiesRequest = (representations: unknown[]) => ({
-    kind: GraphQLDataSourceRequestKind.HEALTH_CHECK,
+    kind: GraphQLDataSourceRequestKind.HEALTH_CHECK as const,
     request: { query: ENTITIES, variables: { representations } },
     context: {},
   });

@@ -7,7 +7,7 @@ function fakeSocket(bufferedAmount = 0) {
   const sent: string[] = [];
   const closed: Array<[number, string]> = [];
   const socket = {
-    readyState: WebSocket.OPEN,
+    readyState: WebSocket.OPEN as number,
     bufferedAmount,
     send: (data: Buffer, options: { binary: boolean }) => {
       expect(options).toEqual({ binary: false });
@@ -18,9 +18,12 @@ function fakeSocket(bufferedAmount = 0) {
   return { socket, sent, closed };
 }
 
+const socketSide = (socket: unknown) => ({ socket: socket as WebSocket, subscriptionEnded: () => {} });
+const noPipeline = { remove: () => {} };
+
 it('frames the shared payload as a graphql-ws next message for its own id', () => {
   const { socket, sent } = fakeSocket();
-  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: 'sub "1"' }, () => {});
+  const subscriber = new Subscriber(socketSide(socket), 'sub "1"', noPipeline);
   subscriber.send(new Frames(JSON.stringify({ data: { messageAdded: { body: 'hi' } } })), 1024);
   expect(sent).toHaveLength(1);
   expect(JSON.parse(sent[0])).toEqual({ id: 'sub "1"', type: 'next', payload: { data: { messageAdded: { body: 'hi' } } } });
@@ -35,7 +38,7 @@ it('encodes an event once per subscription id, whatever the number of sockets', 
 
 it('closes a socket whose backlog passed the bound, so the client reconnects and catches up', () => {
   const { socket, sent, closed } = fakeSocket(2048);
-  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => {});
+  const subscriber = new Subscriber(socketSide(socket), '1', noPipeline);
   subscriber.send(new Frames('{"data":null}'), 1024);
   expect(sent).toEqual([]);
   expect(closed).toEqual([[SOCKET_TOO_SLOW, expect.stringContaining('after:')]]);
@@ -43,62 +46,48 @@ it('closes a socket whose backlog passed the bound, so the client reconnects and
 
 it('writes nothing once the subscription has ended or the socket is closing', () => {
   const open = fakeSocket();
-  const ended = new Subscriber({ socket: open.socket as unknown as WebSocket, id: '1' }, () => {});
+  const ended = new Subscriber(socketSide(open.socket), '1', noPipeline);
   ended.end();
   ended.send(new Frames('{"data":null}'), 1024);
   expect(open.sent).toEqual([]);
 
   const closing = fakeSocket();
   closing.socket.readyState = WebSocket.CLOSING;
-  new Subscriber({ socket: closing.socket as unknown as WebSocket, id: '1' }, () => {}).send(new Frames('{"data":null}'), 1024);
+  new Subscriber(socketSide(closing.socket), '1', noPipeline).send(new Frames('{"data":null}'), 1024);
   expect(closing.sent).toEqual([]);
 });
 
-it('hands graphql-ws only the final error, then ends', async () => {
-  const { socket } = fakeSocket();
-  let left = 0;
-  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
-  subscriber.end({ errors: [] });
-  const seen = [];
-  for await (const result of subscriber) seen.push(result);
-  expect(seen).toEqual([{ errors: [] }]);
-  expect(left).toBe(1);
-});
+function owned(socket: unknown) {
+  const ended: Array<[string, unknown]> = [];
+  let removed = 0;
+  const owner = { socket: socket as WebSocket, subscriptionEnded: (id: string, last?: unknown) => void ended.push([id, last]) };
+  const subscriber = new Subscriber(owner, '7', { remove: () => void removed++ });
+  return { subscriber, ended, removed: () => removed };
+}
 
-it('hands a waiting graphql-ws the final error when the subscriber ends later, then ends', async () => {
-  const { socket } = fakeSocket();
-  let left = 0;
-  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
-  const seen: unknown[] = [];
-  const iterating = (async () => {
-    for await (const result of subscriber) seen.push(result);
-  })();
-  await new Promise((resolve) => setImmediate(resolve));
-  expect(seen).toEqual([]);
+it('tells its socket once when the hub ends it, with the last result, and leaves the stream', () => {
+  const { socket, sent } = fakeSocket();
+  const { subscriber, ended, removed } = owned(socket);
   subscriber.end({ errors: [] });
   subscriber.end({ data: null });
-  await iterating;
-  expect(seen).toEqual([{ errors: [] }]);
-  expect(left).toBe(1);
+  subscriber.leave();
+  subscriber.send(new Frames('{"data":1}'), 1024);
+  expect({ ended, removed: removed(), closed: subscriber.closed, sent }).toEqual({ ended: [['7', { errors: [] }]], removed: 1, closed: true, sent: [] });
 });
 
-it('lets go of the subscriber once when graphql-ws returns it, and yields nothing more', async () => {
+it('leaves the stream without telling its socket when the client completed it', () => {
   const { socket, sent } = fakeSocket();
-  let left = 0;
-  const subscriber = new Subscriber({ socket: socket as unknown as WebSocket, id: '1' }, () => void left++);
-  const pending = subscriber.next();
-  await subscriber.return();
-  expect(await pending).toEqual({ value: undefined, done: true });
-  expect(await subscriber.next()).toEqual({ value: undefined, done: true });
+  const { subscriber, ended, removed } = owned(socket);
+  subscriber.leave();
   subscriber.end({ errors: [] });
   subscriber.send(new Frames('{"data":1}'), 1024);
-  expect({ left, sent }).toEqual({ left: 1, sent: [] });
+  expect({ ended, removed: removed(), sent }).toEqual({ ended: [], removed: 1, sent: [] });
 });
 
 function corkable() {
   const { socket, sent } = fakeSocket();
   const raw = { corked: 0, uncorked: 0, cork() { this.corked++; }, uncork() { this.uncorked++; } };
-  const subscriber = new Subscriber({ socket: Object.assign(socket, { _socket: raw }) as unknown as WebSocket, id: '1' }, () => {});
+  const subscriber = new Subscriber(socketSide(Object.assign(socket, { _socket: raw })), '1', noPipeline);
   return { subscriber, raw, sent };
 }
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

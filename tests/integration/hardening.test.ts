@@ -103,6 +103,75 @@ describe('graphql-ws', () => {
     expect((await stack.expectData(alice, `{ me { id } }`)).me.id).toBe(alice.id);
   }, 20_000);
 
+  /** The next message the socket receives, parsed. */
+  const nextMessage = (socket: WebSocket) => new Promise<any>((resolve) => socket.once('message', (data) => resolve(JSON.parse(String(data)))));
+
+  it('closes a second connection_init, a message the server never takes, and a socket without the protocol', async () => {
+    const twice = await raw();
+    await init(twice.socket);
+    twice.socket.send(JSON.stringify({ type: 'connection_init' }));
+    expect(await twice.closed).toEqual({ code: 4429, reason: 'Too many initialisation requests' });
+
+    const wrongWay = await raw();
+    await init(wrongWay.socket);
+    wrongWay.socket.send(JSON.stringify({ id: '1', type: 'next', payload: { data: null } }));
+    expect((await wrongWay.closed).code).toBe(4400);
+
+    const unknown = await raw();
+    await init(unknown.socket);
+    unknown.socket.send(JSON.stringify({ id: '1', type: 'start', payload: { query: '{ me { id } }' } }));
+    expect((await unknown.closed).code).toBe(4400);
+
+    const noProtocol = new WebSocket(stack.url.replace(/^http/, 'ws'));
+    const closed = await new Promise<number>((resolve) => noProtocol.on('close', (code) => resolve(code)));
+    expect(closed).toBe(4406);
+  });
+
+  it('answers pings, runs queries, and sends nothing for an operation the client completed', async () => {
+    const { socket } = await raw();
+    await init(socket);
+    socket.send(JSON.stringify({ type: 'ping', payload: { n: 1 } }));
+    expect(await nextMessage(socket)).toEqual({ type: 'pong', payload: { n: 1 } });
+
+    const received: any[] = [];
+    socket.on('message', (data) => received.push(JSON.parse(String(data))));
+    socket.send(JSON.stringify({ id: 'q', type: 'subscribe', payload: { query: '{ me { id } }' } }));
+    socket.send(JSON.stringify({ id: 'gone', type: 'subscribe', payload: { query: '{ me { displayName } }' } }));
+    socket.send(JSON.stringify({ id: 'gone', type: 'complete' }));
+    socket.send(JSON.stringify({ id: 'bad', type: 'subscribe', payload: { query: '{ me { nope } }' } }));
+    const deadline = Date.now() + 5000;
+    while (received.filter((m) => m.type === 'complete' || m.type === 'error').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toEqual([
+      expect.objectContaining({ id: 'bad', type: 'error', payload: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })] }),
+      { id: 'q', type: 'next', payload: { data: { me: { id: alice.id } } } },
+      { id: 'q', type: 'complete' },
+    ]);
+    // The ids are free again: reusing one is no duplicate.
+    socket.send(JSON.stringify({ id: 'q', type: 'subscribe', payload: { query: '{ me { id } }' } }));
+    expect(await nextMessage(socket)).toEqual({ id: 'q', type: 'next', payload: { data: { me: { id: alice.id } } } });
+    socket.close();
+  });
+
+  it('gives a live subscription back its place when the client completes it', async () => {
+    const { socket } = await raw();
+    await init(socket);
+    const errors: any[] = [];
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if (message.type === 'error') errors.push(message);
+    });
+    // The cap is two: completing and resubscribing many times never reaches it.
+    for (let i = 0; i < 5; i++) {
+      socket.send(subscribeMessage(`s${i}`));
+      socket.send(JSON.stringify({ id: `s${i}`, type: 'complete' }));
+    }
+    socket.send(subscribeMessage('last'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(errors).toEqual([]);
+    socket.close();
+  });
+
   it('closes a socket whose message is over 64 KB', async () => {
     const big = await raw();
     await init(big.socket);

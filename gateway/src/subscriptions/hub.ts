@@ -44,10 +44,11 @@ export interface SubscribeRequest {
   requestId: string;
 }
 
-/** Where a subscriber's events are written: its socket and its graphql-ws subscription id. */
-export interface SubscriberTarget {
-  socket: WebSocket;
-  id: string;
+/** The socket side of subscribers: where their frames go, and who hears when the hub ends one. */
+export interface SubscriberSocket {
+  readonly socket: WebSocket;
+  /** The hub ended subscription `id`: the client gets the last result (an error), if any, then complete. */
+  subscriptionEnded(id: string, last?: ExecutionResult): void;
 }
 
 export interface HubDeps {
@@ -112,8 +113,8 @@ export class SubscriptionHub {
 
   constructor(private readonly deps: HubDeps) {}
 
-  /** The returned stream yields nothing but a final error, if any: events go straight to the socket. */
-  subscribe(request: SubscribeRequest, target: SubscriberTarget): AsyncIterableIterator<ExecutionResult> {
+  /** Adds subscription `id` of `socket`; its events are written straight to the socket. */
+  subscribe(request: SubscribeRequest, socket: SubscriberSocket, id: string): Subscriber {
     const planned = this.deps.planner().plan(request.query, request.document, request.operationName);
     const streamKey = [request.query, request.operationName ?? null, request.variables];
     let key: string;
@@ -133,7 +134,7 @@ export class SubscriptionHub {
       pipeline = new Pipeline(request, planned, identity, this.deps, () => this.pipelines.delete(key));
       this.pipelines.set(key, pipeline);
     }
-    return pipeline.add(request.viewer, target);
+    return pipeline.add(request.viewer, socket, id);
   }
 
   /**
@@ -202,25 +203,21 @@ export class Frames {
 }
 
 /**
- * One client subscription of a pipeline. It is also what graphql-ws iterates: events go
- * straight to the socket, so the iterator only ever yields a final error, if any, and ends;
- * graphql-ws returning it (the client completed, the socket closed) lets go of the subscriber.
- * A class rather than an AsyncQueue, whose closures cost about a kilobyte per subscriber.
+ * One client subscription of a pipeline. Events go straight to its socket; the socket's side
+ * hears when the hub ends it. A class with no closures: idle subscribers are most of the
+ * gateway's memory at scale.
  */
-export class Subscriber implements AdmissionListener, AsyncIterableIterator<ExecutionResult> {
+export class Subscriber implements AdmissionListener {
   /** Events reach the subscriber only once the subgraph has admitted them. */
   admitted = false;
   /** This subscriber's admission, to leave it with. */
   admissionId?: number;
   private ended = false;
-  /** What graphql-ws still has to send after the end: the final error, if any. */
-  private last?: ExecutionResult;
-  /** graphql-ws waiting for the end. */
-  private waiting?: (result: IteratorResult<ExecutionResult>) => void;
 
   constructor(
-    private readonly target: SubscriberTarget,
-    private readonly onLeave: (subscriber: Subscriber) => void,
+    private readonly owner: SubscriberSocket,
+    private readonly id: string,
+    private readonly pipeline: Pick<Pipeline, 'remove'>,
   ) {}
 
   get closed(): boolean {
@@ -233,7 +230,7 @@ export class Subscriber implements AdmissionListener, AsyncIterableIterator<Exec
    * catches up with `after:`, and one slow reader cannot hold the gateway's memory.
    */
   send(frames: Frames, maxBacklog: number): void {
-    const { socket } = this.target;
+    const { socket } = this.owner;
     if (this.ended || socket.readyState !== WebSocket.OPEN) return;
     if (socket.bufferedAmount > maxBacklog) {
       socket.close(SOCKET_TOO_SLOW, 'Too far behind; reconnect and resubscribe with after: to catch up');
@@ -241,46 +238,21 @@ export class Subscriber implements AdmissionListener, AsyncIterableIterator<Exec
     }
     corkUntilNextTurn(socket);
     // Text, as graphql-ws requires, though handed over as the shared bytes.
-    socket.send(frames.for(this.target.id), { binary: false });
+    socket.send(frames.for(this.id), { binary: false });
   }
 
-  /** Ends the subscription, with a last result (an error) for graphql-ws to send, if any. */
+  /** Ends the subscription from the hub's side; the client is told, with a last result (an error), if any. */
   end(last?: ExecutionResult): void {
     if (this.ended) return;
+    this.leave();
+    this.owner.subscriptionEnded(this.id, last);
+  }
+
+  /** The client completed the subscription or its socket closed: leaves the stream, telling no one. */
+  leave(): void {
+    if (this.ended) return;
     this.ended = true;
-    this.last = last;
-    this.onLeave(this);
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.(this.takeLast());
-  }
-
-  private takeLast(): IteratorResult<ExecutionResult> {
-    const last = this.last;
-    this.last = undefined;
-    return last ? { value: last, done: false } : { value: undefined, done: true };
-  }
-
-  next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.ended) return Promise.resolve(this.takeLast());
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-    });
-  }
-
-  return(): Promise<IteratorResult<ExecutionResult>> {
-    this.end();
-    this.last = undefined;
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
-    this.return();
-    return Promise.reject(error);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
-    return this;
+    this.pipeline.remove(this);
   }
 
   onAdmitted(): void {
@@ -354,8 +326,8 @@ class Pipeline {
     return waiting;
   }
 
-  add(viewer: Viewer | null, target: SubscriberTarget): AsyncIterableIterator<ExecutionResult> {
-    const subscriber = new Subscriber(target, (s) => this.remove(s));
+  add(viewer: Viewer | null, socket: SubscriberSocket, id: string): Subscriber {
+    const subscriber = new Subscriber(socket, id, this);
     if (this.ended) {
       subscriber.end();
       return subscriber;
@@ -385,7 +357,7 @@ class Pipeline {
     }
   }
 
-  private remove(subscriber: Subscriber): void {
+  remove(subscriber: Subscriber): void {
     if (subscriber.admissionId !== undefined) this.deps.admissions.leave(this.primary.serviceName, subscriber.admissionId);
     this.subscribers.delete(subscriber);
     if (this.subscribers.size === 0) this.end();

@@ -1,32 +1,40 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { documentCache, ErrorCode, type Logger, type Viewer } from '@commons/shared';
+import { documentCache, ErrorCode, type CheckedDocument, type Logger, type Viewer } from '@commons/shared';
 import {
   getOperationAST,
   GraphQLError,
   type DocumentNode,
-  type ExecutionArgs,
   type ExecutionResult,
   type FormattedExecutionResult,
   type GraphQLFormattedError,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import {
+  CloseCode,
+  GRAPHQL_TRANSPORT_WS_PROTOCOL,
+  handleProtocols,
+  MessageType,
+  parseMessage,
+  stringifyMessage,
+  type Message,
+  type SubscribePayload,
+} from 'graphql-ws';
+import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import type { GatewayContext } from '../context';
-import type { SubscriberTarget, SubscriptionHub } from './hub';
+import { Subscriber, type SubscriberSocket, type SubscriptionHub } from './hub';
 import type { SupergraphPlanner } from './planner';
 
 export interface GatewayWsOptions {
   httpServer: Server;
   planner: () => SupergraphPlanner;
-  hub: SubscriptionHub;
+  hub: Pick<SubscriptionHub, 'subscribe'>;
   verifyAuthorization: (header: string | undefined | null) => Promise<Viewer | null>;
   signForwardedUser: (viewer: Viewer | null) => Promise<string>;
-  /** Parses and validates with the same limits as HTTP (graphql-ws skips Apollo's pipeline). */
-  checkOperation: (schema: GraphQLSchema, query: string) => { document: DocumentNode } | { errors: GraphQLError[] };
+  /** Parses and validates with the same limits as HTTP (the socket skips Apollo's pipeline for subscriptions). */
+  checkOperation: (schema: GraphQLSchema, query: string) => CheckedDocument;
   /** The cost check, which needs the variables (page sizes) and so runs after coercion. */
   checkCost: (
     schema: GraphQLSchema,
@@ -44,10 +52,11 @@ export interface GatewayWsOptions {
   maxPayload: number;
   maxSocketsPerUser: number;
   maxSubscriptionsPerUser: number;
+  /** How long a new socket has to send connection_init (graphql-ws's default, 3 s). */
+  connectionInitWaitMs?: number;
+  /** Ping interval; a socket that has not answered the previous ping by the next is dropped (graphql-ws's default, 12 s). */
+  keepAliveMs?: number;
 }
-
-type ConnectionExtra = { viewer?: Viewer | null; owner?: string; operations?: Set<string>; expiry?: NodeJS.Timeout };
-type OperationContext = GatewayContext & { query: string; rawVariables: Record<string, unknown>; target: SubscriberTarget };
 
 /** A result as clients see it: its errors through the gateway's formatError (masking). */
 export function formatResult(result: ExecutionResult, formatError: GatewayWsOptions['formatError']): FormattedExecutionResult {
@@ -57,135 +66,384 @@ export function formatResult(result: ExecutionResult, formatError: GatewayWsOpti
 
 /** Close code for a socket over its owner's connection cap (graphql-ws reserves 4400-4499 for its own). */
 const TOO_MANY_SOCKETS = 4429;
+/** Marks a query or mutation in flight among a connection's operations (they are not counted against the cap). */
+const QUERY = 'query';
+const ACK = stringifyMessage({ type: MessageType.ConnectionAck });
+
+type Prepared =
+  | { errors: GraphQLError[] }
+  | { schema: GraphQLSchema; document: DocumentNode; operation: OperationDefinitionNode; variables: Record<string, unknown> };
 
 /**
- * graphql-ws on the gateway's `/graphql`. Auth happens once, in `connection_init`
- * (`{ authorization: "Bearer <JWT>" }`): a bad token closes the socket with 4403, and the
- * socket closes (4403 too) when the token expires. Sockets and live subscriptions are capped
- * per user (per address for anonymous sockets).
+ * The gateway's server of the graphql-ws protocol (graphql-transport-ws) on `/graphql`. Auth
+ * happens once, in `connection_init` (`{ authorization: "Bearer <JWT>" }`): a bad token closes
+ * the socket with 4403, and the socket closes (4403 too) when the token expires. Sockets and
+ * live subscriptions are capped per user (per address for anonymous sockets).
+ *
+ * Why not graphql-ws's own server: it awaits each subscription in the message handler for the
+ * subscription's whole life, so every idle subscriber kept its raw message, generators,
+ * promises and closures alive (3.6 KB of heap each, measured in the bench's S3), and every
+ * socket a keep-alive timer and a dozen closures. The hub writes events straight to the
+ * sockets, so a live subscription here is one map entry holding its Subscriber. graphql-ws
+ * still parses and validates every message, and its constants name the protocol.
  */
 export function createGatewayWsServer(options: GatewayWsOptions) {
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxPayload });
-  const sockets = new Map<string, number>();
-  const subscriptions = new Map<string, number>();
-  const bump = (counts: Map<string, number>, key: string, by: number) => {
-    const next = (counts.get(key) ?? 0) + by;
-    if (next <= 0) counts.delete(key);
-    else counts.set(key, next);
-  };
-
-  const checkedDocuments = documentCache(options.checkOperation);
-
-  const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
-    {
-      schema: () => options.planner().schema,
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        let viewer: Viewer | null;
-        try {
-          viewer = await options.verifyAuthorization(typeof authorization === 'string' ? authorization : undefined);
-        } catch {
-          return false;
-        }
-        const owner = viewer ? `user:${viewer.id}` : `anon:${ctx.extra.request.socket.remoteAddress}`;
-        // The upgrade request would otherwise stay reachable for the socket's whole life.
-        (ctx.extra as { request?: unknown }).request = undefined;
-        if ((sockets.get(owner) ?? 0) >= options.maxSocketsPerUser) {
-          ctx.extra.socket.close(TOO_MANY_SOCKETS, 'Too many connections');
-          return false;
-        }
-        bump(sockets, owner, 1);
-        Object.assign(ctx.extra, { viewer, owner, operations: new Set<string>() });
-        if (viewer?.expiresAt) {
-          // setTimeout's limit is about 24.8 days; a token living longer is re-checked then.
-          const ms = Math.min(Math.max(0, viewer.expiresAt - Date.now()), 2 ** 31 - 1);
-          ctx.extra.expiry = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), ms);
-        }
-        return true;
-      },
-      onClose: (ctx) => {
-        clearTimeout(ctx.extra.expiry);
-        if (!ctx.extra.owner) return;
-        bump(sockets, ctx.extra.owner, -1);
-        bump(subscriptions, ctx.extra.owner, -(ctx.extra.operations?.size ?? 0));
-      },
-      onSubscribe: async (ctx, id, payload) => {
-        const schema = options.planner().schema;
-        const checked = checkedDocuments.get(schema, payload.query);
-        if ('errors' in checked) return checked.errors;
-        const { document } = checked;
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation) {
-          return [new GraphQLError('Could not determine which operation to run', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
-        }
-        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
-        if (coerced.errors) {
-          return coerced.errors.map((e) => new GraphQLError(e.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } }));
-        }
-        const tooCostly = options.checkCost(schema, document, payload.operationName ?? undefined, coerced.coerced);
-        if (tooCostly) return [tooCostly];
-        const owner = ctx.extra.owner!;
-        if (operation.operation === 'subscription') {
-          if ((subscriptions.get(owner) ?? 0) >= options.maxSubscriptionsPerUser) {
-            return [new GraphQLError('Too many live subscriptions', { extensions: { code: ErrorCode.RATE_LIMITED } })];
-          }
-          bump(subscriptions, owner, 1);
-          ctx.extra.operations!.add(id);
-        }
-        const viewer = ctx.extra.viewer ?? null;
-        const contextValue: OperationContext = {
-          requestId: randomUUID(),
-          viewer,
-          forwardedUser: await options.signForwardedUser(viewer),
-          query: payload.query,
-          rawVariables: payload.variables ?? {},
-          target: { socket: ctx.extra.socket, id },
-        };
-        return {
-          schema,
-          document,
-          operationName: payload.operationName ?? undefined,
-          variableValues: coerced.coerced,
-          contextValue,
-        } satisfies ExecutionArgs;
-      },
-      onComplete: (ctx, id) => {
-        if (ctx.extra.operations?.delete(id)) bump(subscriptions, ctx.extra.owner!, -1);
-      },
-      subscribe: (args) => {
-        const context = args.contextValue as OperationContext;
-        return options.hub.subscribe(
-          {
-            query: context.query,
-            document: args.document,
-            operation: getOperationAST(args.document, args.operationName)!,
-            operationName: args.operationName ?? undefined,
-            variables: (args.variableValues ?? {}) as Record<string, unknown>,
-            viewer: context.viewer,
-            requestId: context.requestId,
-          },
-          context.target,
-        );
-      },
-      execute: (args) => {
-        const context = args.contextValue as OperationContext;
-        return options.executeOperation(
-          { query: context.query, variables: context.rawVariables, operationName: args.operationName ?? undefined },
-          { requestId: context.requestId, viewer: context.viewer, forwardedUser: context.forwardedUser },
-        );
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result, options.formatError) : undefined),
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => options.formatError(e.toJSON(), e)),
-    },
-    wsServer,
-  );
+  const server = new GatewayWsServer(options);
   return {
-    wsServer,
-    /** Open sockets and live subscriptions, by owner, for metrics and tests. */
-    stats: () => ({ sockets: [...sockets.values()].reduce((a, b) => a + b, 0), subscriptions: [...subscriptions.values()].reduce((a, b) => a + b, 0) }),
-    async close() {
-      for (const socket of wsServer.clients) socket.close(1001, 'Going away');
-      await cleanup.dispose();
-    },
+    wsServer: server.wsServer,
+    /** Open sockets and live subscriptions, for metrics and tests. */
+    stats: () => ({ sockets: sum(server.sockets), subscriptions: sum(server.subscriptions) }),
+    close: () => server.close(),
   };
 }
+
+const sum = (counts: Map<string, number>) => {
+  let total = 0;
+  for (const n of counts.values()) total += n;
+  return total;
+};
+
+class GatewayWsServer {
+  readonly wsServer: WebSocketServer;
+  /** Open sockets and live subscriptions per owner (`user:<id>`, or `anon:<address>`). */
+  readonly sockets = new Map<string, number>();
+  readonly subscriptions = new Map<string, number>();
+  readonly connections = new Set<Connection>();
+  readonly checkedDocuments: ReturnType<typeof documentCache>;
+  readonly initWaitMs: number;
+  readonly expiries = new ExpiryWheel<Connection>((connection) => connection.socket.close(CloseCode.Forbidden, 'Token expired'));
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(readonly options: GatewayWsOptions) {
+    this.checkedDocuments = documentCache(options.checkOperation);
+    this.initWaitMs = options.connectionInitWaitMs ?? 3_000;
+    this.wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxPayload, handleProtocols });
+    this.wsServer.on('error', (err) => options.logger.error({ err }, 'WebSocket server error'));
+    this.wsServer.on('connection', (socket, request) => {
+      socket.on('error', onSocketError);
+      if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+        socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+        return;
+      }
+      this.connections.add(new Connection(socket, request.socket.remoteAddress, this));
+    });
+    // One timer for every socket, rather than an interval and a timeout each.
+    this.heartbeat = setInterval(() => {
+      for (const connection of this.connections) connection.ping();
+    }, options.keepAliveMs ?? 12_000);
+    this.heartbeat.unref();
+  }
+
+  count(counts: Map<string, number>, owner: string, by: number): void {
+    const next = (counts.get(owner) ?? 0) + by;
+    if (next <= 0) counts.delete(owner);
+    else counts.set(owner, next);
+  }
+
+  /** The checks HTTP requests get from Apollo's pipeline: limits, a single operation, coerced variables, cost. */
+  prepare(payload: SubscribePayload): Prepared {
+    const schema = this.options.planner().schema;
+    const checked = this.checkedDocuments.get(schema, payload.query);
+    if ('errors' in checked) return checked;
+    const { document } = checked;
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) {
+      return { errors: [new GraphQLError('Could not determine which operation to run', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })] };
+    }
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
+    if (coerced.errors) {
+      return { errors: coerced.errors.map((e) => new GraphQLError(e.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } })) };
+    }
+    const tooCostly = this.options.checkCost(schema, document, payload.operationName ?? undefined, coerced.coerced);
+    if (tooCostly) return { errors: [tooCostly] };
+    return { schema, document, operation, variables: coerced.coerced };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.expiries.stop();
+    for (const socket of this.wsServer.clients) socket.close(1001, 'Going away');
+    await new Promise<void>((resolve) => this.wsServer.close(() => resolve()));
+  }
+}
+
+/** ws closes the socket itself after an error (a bad frame, a message over maxPayload); nothing to add. */
+function onSocketError() {}
+
+// One set of listeners for every socket, finding its Connection as ws finds its WebSocket on a
+// net.Socket: closures per socket would cost a few hundred bytes on each idle one.
+const CONNECTION = Symbol('connection');
+type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
+function onSocketMessage(this: WebSocket, data: RawData) {
+  (this as OwnedSocket)[CONNECTION].receive(data);
+}
+function onSocketPong(this: WebSocket) {
+  (this as OwnedSocket)[CONNECTION].alive = true;
+}
+function onSocketClose(this: WebSocket) {
+  (this as OwnedSocket)[CONNECTION].closed();
+}
+function onInitTimeout(connection: Connection) {
+  connection.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+}
+
+/** One socket: its identity once initialised, and its operations by the client's ids. */
+class Connection implements SubscriberSocket {
+  private initialised = false;
+  private acknowledged = false;
+  /** Answered the last ping (any message counts). */
+  alive = true;
+  private viewer: Viewer | null = null;
+  private owner?: string;
+  private initWait?: NodeJS.Timeout;
+  /** The second its token expires, as the server's ExpiryWheel holds it. */
+  expirySecond?: number;
+  /** Live subscriptions (their Subscriber, or 'subscription' while being set up) and queries or mutations in flight. */
+  private readonly operations = new Map<string, Subscriber | typeof QUERY | 'subscription'>();
+
+  constructor(
+    readonly socket: WebSocket,
+    private remoteAddress: string | undefined,
+    private readonly server: GatewayWsServer,
+  ) {
+    this.initWait = setTimeout(onInitTimeout, server.initWaitMs, this);
+    (socket as OwnedSocket)[CONNECTION] = this;
+    socket.on('message', onSocketMessage);
+    socket.on('pong', onSocketPong);
+    socket.once('close', onSocketClose);
+  }
+
+  ping(): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.alive) return void this.socket.terminate();
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  receive(data: RawData): void {
+    this.alive = true;
+    let message: Message;
+    try {
+      message = parseMessage(String(data));
+    } catch {
+      return this.socket.close(CloseCode.BadRequest, 'Invalid message received');
+    }
+    try {
+      switch (message.type) {
+        case MessageType.ConnectionInit:
+          return void this.init(message.payload).catch((err) => this.fail(err));
+        case MessageType.Ping:
+          return this.send(stringifyMessage(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong }));
+        case MessageType.Pong:
+          return;
+        case MessageType.Subscribe:
+          return this.subscribe(message.id, message.payload);
+        case MessageType.Complete:
+          return this.complete(message.id);
+        default:
+          return this.socket.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+      }
+    } catch (err) {
+      // Thrown out of ws's data handler, it would take the process down.
+      this.fail(err);
+    }
+  }
+
+  private async init(params: Record<string, unknown> | null | undefined): Promise<void> {
+    if (this.initialised) return this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+    this.initialised = true;
+    clearTimeout(this.initWait);
+    this.initWait = undefined;
+    const { options } = this.server;
+    const authorization = params?.authorization ?? params?.Authorization;
+    let viewer: Viewer | null;
+    try {
+      viewer = await options.verifyAuthorization(typeof authorization === 'string' ? authorization : undefined);
+    } catch {
+      return this.socket.close(CloseCode.Forbidden, 'Forbidden');
+    }
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    const owner = viewer ? `user:${viewer.id}` : `anon:${this.remoteAddress}`;
+    this.remoteAddress = undefined;
+    if ((this.server.sockets.get(owner) ?? 0) >= options.maxSocketsPerUser) {
+      return this.socket.close(TOO_MANY_SOCKETS, 'Too many connections');
+    }
+    this.server.count(this.server.sockets, owner, 1);
+    this.owner = owner;
+    this.viewer = viewer;
+    this.acknowledged = true;
+    if (viewer?.expiresAt) this.server.expiries.add(this, viewer.expiresAt);
+    this.send(ACK);
+  }
+
+  private subscribe(id: string, payload: SubscribePayload): void {
+    if (!this.acknowledged) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+    if (this.operations.has(id)) return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+    const { options, subscriptions } = this.server;
+    let prepared: Prepared;
+    try {
+      prepared = this.server.prepare(payload);
+    } catch (err) {
+      // The planner answers UNAVAILABLE while the gateway starts; anything else is a fault of ours.
+      if (!(err instanceof GraphQLError)) options.logger.error({ err }, 'could not check an operation');
+      return this.sendErrors(id, [err instanceof GraphQLError ? err : internalError()]);
+    }
+    if ('errors' in prepared) return this.sendErrors(id, prepared.errors);
+    if (prepared.operation.operation !== 'subscription') {
+      this.operations.set(id, QUERY);
+      return void this.execute(id, payload);
+    }
+    const owner = this.owner!;
+    if ((subscriptions.get(owner) ?? 0) >= options.maxSubscriptionsPerUser) {
+      return this.sendErrors(id, [new GraphQLError('Too many live subscriptions', { extensions: { code: ErrorCode.RATE_LIMITED } })]);
+    }
+    // Counted from here; the hub may end it before handing it over.
+    this.operations.set(id, 'subscription');
+    this.server.count(subscriptions, owner, 1);
+    try {
+      const subscriber = options.hub.subscribe(
+        {
+          query: payload.query,
+          document: prepared.document,
+          operation: prepared.operation,
+          operationName: payload.operationName ?? undefined,
+          variables: prepared.variables,
+          viewer: this.viewer,
+          requestId: randomUUID(),
+        },
+        this,
+        id,
+      );
+      if (this.operations.has(id)) this.operations.set(id, subscriber);
+    } catch (err) {
+      options.logger.error({ err }, 'could not start a subscription');
+      if (this.forget(id)) this.sendErrors(id, [internalError()]);
+    }
+  }
+
+  /** A query or mutation, through Apollo Server's pipeline as over HTTP. */
+  private async execute(id: string, payload: SubscribePayload): Promise<void> {
+    const { options } = this.server;
+    let result: ExecutionResult;
+    try {
+      const viewer = this.viewer;
+      const context = { requestId: randomUUID(), viewer, forwardedUser: await options.signForwardedUser(viewer) };
+      result = await options.executeOperation(
+        { query: payload.query, variables: payload.variables ?? {}, operationName: payload.operationName ?? undefined },
+        context,
+      );
+    } catch (err) {
+      options.logger.error({ err }, 'operation over WebSocket failed');
+      if (this.forget(id)) this.sendErrors(id, [internalError()]);
+      return;
+    }
+    // The client may have completed it meanwhile: then it hears nothing more.
+    if (!this.forget(id)) return;
+    this.send(JSON.stringify({ id, type: MessageType.Next, payload: formatResult(result, options.formatError) }));
+    this.send(JSON.stringify({ id, type: MessageType.Complete }));
+  }
+
+  /** The hub ended a subscription: the client gets its last result (an error), if any, and complete. */
+  subscriptionEnded(id: string, last?: ExecutionResult): void {
+    if (!this.forget(id)) return;
+    if (last) this.send(JSON.stringify({ id, type: MessageType.Next, payload: formatResult(last, this.server.options.formatError) }));
+    this.send(JSON.stringify({ id, type: MessageType.Complete }));
+  }
+
+  /** The client completed an operation: a subscription leaves its stream; a query's result is dropped. */
+  private complete(id: string): void {
+    const operation = this.operations.get(id);
+    if (this.forget(id) && operation instanceof Subscriber) operation.leave();
+  }
+
+  /** Drops an operation (uncounting a subscription); false when it was not there. */
+  private forget(id: string): boolean {
+    const operation = this.operations.get(id);
+    if (operation === undefined) return false;
+    this.operations.delete(id);
+    if (operation !== QUERY) this.server.count(this.server.subscriptions, this.owner!, -1);
+    return true;
+  }
+
+  closed(): void {
+    clearTimeout(this.initWait);
+    this.server.expiries.remove(this);
+    this.server.connections.delete(this);
+    if (!this.owner) return;
+    this.server.count(this.server.sockets, this.owner, -1);
+    for (const id of [...this.operations.keys()]) this.complete(id);
+  }
+
+  private sendErrors(id: string, errors: readonly GraphQLError[]): void {
+    const { formatError } = this.server.options;
+    this.send(JSON.stringify({ id, type: MessageType.Error, payload: errors.map((e) => formatError(e.toJSON(), e)) }));
+  }
+
+  private send(frame: string): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
+  }
+
+  /** A fault of the gateway's own while handling a message: the client reconnects. */
+  private fail(err: unknown): void {
+    this.server.options.logger.error({ err }, 'graphql-ws message handling failed');
+    this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+  }
+}
+
+/**
+ * Deadlines to the second with one timer for all: a timer per socket for its token's expiry
+ * costs a Timeout, a closure and (per distinct delay) a timer list on every idle socket.
+ */
+export class ExpiryWheel<T extends { expirySecond?: number }> {
+  private readonly bySecond = new Map<number, Set<T>>();
+  private swept: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly expire: (item: T) => void,
+    now = Date.now(),
+  ) {
+    this.swept = Math.floor(now / 1000);
+    this.timer = setInterval(() => this.sweep(), 1000);
+    this.timer.unref();
+  }
+
+  /** `item` expires at `at` (ms since the epoch), or within a second after. */
+  add(item: T, at: number): void {
+    this.remove(item);
+    const second = Math.max(Math.ceil(at / 1000), this.swept + 1);
+    item.expirySecond = second;
+    let items = this.bySecond.get(second);
+    if (!items) this.bySecond.set(second, (items = new Set()));
+    items.add(item);
+  }
+
+  remove(item: T): void {
+    if (item.expirySecond === undefined) return;
+    const items = this.bySecond.get(item.expirySecond);
+    items?.delete(item);
+    if (items?.size === 0) this.bySecond.delete(item.expirySecond);
+    item.expirySecond = undefined;
+  }
+
+  /** Expires every item whose second has come, including seconds a busy event loop skipped. */
+  sweep(now = Date.now()): void {
+    const current = Math.floor(now / 1000);
+    for (let second = this.swept + 1; second <= current; second++) {
+      const items = this.bySecond.get(second);
+      if (!items) continue;
+      this.bySecond.delete(second);
+      for (const item of items) {
+        item.expirySecond = undefined;
+        this.expire(item);
+      }
+    }
+    this.swept = Math.max(this.swept, current);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+const internalError = () => new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });

@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '@commons/shared';
+import { GraphQLError } from 'graphql';
+import WebSocket from 'ws';
+import type { SubscriptionHub } from '../src/subscriptions/hub';
+import type { SupergraphPlanner } from '../src/subscriptions/planner';
+import { createGatewayWsServer } from '../src/subscriptions/ws-server';
+
+// The socket-level behaviour of the gateway's graphql-ws server, on a real port, without a
+// supergraph: keep-alive, the per-address cap for anonymous sockets, a gateway still starting.
+let http: Server;
+let ws: ReturnType<typeof createGatewayWsServer>;
+let url: string;
+const opened: WebSocket[] = [];
+
+beforeAll(async () => {
+  http = createServer();
+  ws = createGatewayWsServer({
+    httpServer: http,
+    planner: (): SupergraphPlanner => {
+      throw new GraphQLError('The gateway is starting', { extensions: { code: 'UNAVAILABLE' } });
+    },
+    hub: { subscribe: () => { throw new Error('no subscriptions here'); } } as unknown as SubscriptionHub,
+    verifyAuthorization: async () => null,
+    signForwardedUser: async () => 'token',
+    checkOperation: () => ({ errors: [] }),
+    checkCost: () => undefined,
+    executeOperation: async () => ({ data: null }),
+    formatError: (formatted) => formatted,
+    logger: createLogger('test', 'silent'),
+    maxPayload: 65_536,
+    maxSocketsPerUser: 2,
+    maxSubscriptionsPerUser: 2,
+    keepAliveMs: 200,
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
+});
+afterAll(async () => {
+  for (const socket of opened) socket.terminate();
+  await ws.close();
+  await new Promise((resolve) => http.close(resolve));
+});
+
+async function connect(options: WebSocket.ClientOptions = {}) {
+  const socket = new WebSocket(url, 'graphql-transport-ws', options);
+  opened.push(socket);
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+  const messages: any[] = [];
+  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  socket.send(JSON.stringify({ type: 'connection_init' }));
+  return { socket, closed, messages };
+}
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+it('drops a socket that stops answering pings and keeps one that answers', async () => {
+  const deaf = await connect({ autoPong: false });
+  const alive = await connect();
+  expect(await deaf.closed).toBe(1006);
+  await settle(600);
+  expect(alive.socket.readyState).toBe(WebSocket.OPEN);
+  expect(alive.messages).toEqual([{ type: 'connection_ack' }]);
+  alive.socket.close();
+  await alive.closed;
+  await settle(50);
+  expect(ws.stats()).toEqual({ sockets: 0, subscriptions: 0 });
+});
+
+it('caps anonymous sockets per address, and frees the place when one closes', async () => {
+  const [a, b] = [await connect(), await connect()];
+  const third = await connect();
+  expect(await third.closed).toBe(4429);
+  expect(ws.stats().sockets).toBe(2);
+  a.socket.close();
+  await a.closed;
+  await settle(50);
+  const fourth = await connect();
+  await settle(100);
+  expect(fourth.messages).toEqual([{ type: 'connection_ack' }]);
+  b.socket.close();
+  fourth.socket.close();
+  await Promise.all([b.closed, fourth.closed]);
+});
+
+it('answers UNAVAILABLE while the gateway is starting, and keeps the socket', async () => {
+  const { socket, messages } = await connect();
+  await settle(50);
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { x }' } }));
+  await settle(100);
+  expect(messages).toEqual([
+    { type: 'connection_ack' },
+    { id: '1', type: 'error', payload: [expect.objectContaining({ message: 'The gateway is starting', extensions: { code: 'UNAVAILABLE' } })] },
+  ]);
+  expect(socket.readyState).toBe(WebSocket.OPEN);
+  socket.close();
+});

@@ -22,7 +22,11 @@ beforeAll(async () => {
       throw new GraphQLError('The gateway is starting', { extensions: { code: 'UNAVAILABLE' } });
     },
     hub: { subscribe: () => { throw new Error('no subscriptions here'); } } as unknown as SubscriptionHub,
-    verifyAuthorization: async () => null,
+    // 'slow' takes a while to verify, as a JWKS fetch can.
+    verifyAuthorization: async (header) => {
+      if (header === 'slow') await settle(200);
+      return null;
+    },
     signForwardedUser: async () => 'token',
     checkOperation: () => ({ errors: [] }),
     checkCost: () => undefined,
@@ -43,14 +47,14 @@ afterAll(async () => {
   await new Promise((resolve) => http.close(resolve));
 });
 
-async function connect(options: WebSocket.ClientOptions = {}) {
+async function connect(options: WebSocket.ClientOptions = {}, authorization?: string) {
   const socket = new WebSocket(url, 'graphql-transport-ws', options);
   opened.push(socket);
   const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
   const messages: any[] = [];
   socket.on('message', (data) => messages.push(JSON.parse(String(data))));
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  socket.send(JSON.stringify({ type: 'connection_init' }));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: authorization ? { authorization } : undefined }));
   return { socket, closed, messages };
 }
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,6 +86,14 @@ it('caps anonymous sockets per address, and frees the place when one closes', as
   b.socket.close();
   fourth.socket.close();
   await Promise.all([b.closed, fourth.closed]);
+});
+
+it('does not count a socket that closed while its connection_init was being verified', async () => {
+  const { socket, closed } = await connect({}, 'slow');
+  socket.close();
+  await closed;
+  await settle(400);
+  expect(ws.stats()).toEqual({ sockets: 0, subscriptions: 0 });
 });
 
 it('answers UNAVAILABLE while the gateway is starting, and keeps the socket', async () => {

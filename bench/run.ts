@@ -677,6 +677,10 @@ async function main() {
       const idle = { connected: second.connected, errors: [...first.errors, ...second.errors], ms: first.ms + second.ms };
       const perFirstHalf = (a: number, b: number) => (b - a) / 1024 / Math.max(1, first.connected);
       const perSecondHalf = (a: number, b: number) => (b - a) / 1024 / Math.max(1, second.connected - first.connected);
+      // RSS without V8's young generation, which V8 grows during a burst of connections and
+      // shrinks again when idle (whole megabytes either way, whatever the subscribers hold).
+      const settled = (m: typeof m0) => m.rss - m.youngResident;
+      const readings = [m0, mSockets, mHalf, m1];
       s3 = {
         idleSockets: idle.connected,
         connectErrors: idle.errors,
@@ -686,18 +690,15 @@ async function main() {
         heapPerSubscriberKB: (m1.heapUsed - m0.heapUsed) / 1024 / Math.max(1, idle.connected),
         heapPerSocketKB: perFirstHalf(m0.heapUsed, mSockets.heapUsed),
         heapPerSubscriptionKB: perFirstHalf(mSockets.heapUsed, mHalf.heapUsed),
-        rssPerSocketKB: perFirstHalf(m0.rss, mSockets.rss),
-        rssPerSubscriberKB: (m1.rss - m0.rss) / 1024 / Math.max(1, idle.connected),
         heapMarginalKB: perSecondHalf(mHalf.heapUsed, m1.heapUsed),
-        rssMarginalKB: perSecondHalf(mHalf.rss, m1.rss),
-        heapBeforeMB: m0.heapUsed / 2 ** 20,
-        heapHalfMB: mHalf.heapUsed / 2 ** 20,
-        heapAfterMB: m1.heapUsed / 2 ** 20,
-        rssBeforeMB: m0.rss / 2 ** 20,
-        rssHalfMB: mHalf.rss / 2 ** 20,
-        rssAfterMB: m1.rss / 2 ** 20,
-        heapTotalMB: [m0, mSockets, mHalf, m1].map((m) => m.heapTotal / 2 ** 20),
-        externalMB: [m0, mSockets, mHalf, m1].map((m) => m.external / 2 ** 20),
+        rssPerSubscriberKB: (settled(m1) - settled(m0)) / 1024 / Math.max(1, idle.connected),
+        rssPerSocketKB: perFirstHalf(settled(m0), settled(mSockets)),
+        rssMarginalKB: perSecondHalf(settled(mHalf), settled(m1)),
+        heapMB: readings.map((m) => m.heapUsed / 2 ** 20),
+        rssMB: readings.map((m) => m.rss / 2 ** 20),
+        youngMB: readings.map((m) => m.youngResident / 2 ** 20),
+        heapTotalMB: readings.map((m) => m.heapTotal / 2 ** 20),
+        externalMB: readings.map((m) => m.external / 2 ** 20),
       };
       log(`S3: ${idle.connected} idle, heap ${s3.heapPerSubscriberKB.toFixed(2)} KB and RSS ${s3.rssPerSubscriberKB.toFixed(2)} KB per subscriber; the second half ${s3.heapMarginalKB.toFixed(2)} KB heap and ${s3.rssMarginalKB.toFixed(2)} KB RSS each`);
       const { session } = await runScenario('s3-live-1000-beside-idle', 'ours', 'shared', 1000, true);

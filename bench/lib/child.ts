@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 export type Handler = (args: any) => unknown | Promise<unknown>;
 
@@ -16,6 +17,8 @@ export interface ProcStats {
   /** V8 heap reserved (used or not), and memory outside it held by JS objects (Buffers). */
   heapTotal: number;
   external: number;
+  /** Resident pages of V8's young generation, which V8 grows and shrinks with the allocation rate. */
+  youngResident: number;
   /** Event-loop delay since the last `resetEld`, milliseconds. */
   eld: { p50: number; p99: number; max: number; mean: number };
 }
@@ -35,6 +38,7 @@ export function procStats(): ProcStats {
     heapUsed: mem.heapUsed,
     heapTotal: mem.heapTotal,
     external: mem.external,
+    youngResident: getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.physical_space_size ?? 0,
     eld: eld.count > 0 ? { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean) } : { p50: 0, p99: 0, max: 0, mean: 0 },
   };
 }

@@ -81,11 +81,11 @@ ${table(
     ['S1 1,000 x 10/s p99 (shared pipelines)', '<= 50 ms, nothing lost', s1k ? `${fmt(med(s1k.p99Ms))} ms, ${pct(s1k.deliveredRatio)} delivered` : 'n/a', rounds(s1k?.p99Ms), check(s1k ? med(s1k.p99Ms)! <= 50 && s1k.deliveredRatio >= 1 : undefined)],
     ['S2 deliveries/s with p99 < 250 ms (S1 and S2 runs of ours)', '>= 100,000', fanOut === undefined ? 'n/a' : fmt(fanOut), '', check(fanOut === undefined ? undefined : fanOut >= 100_000)],
     [
-      'S3 gateway memory per idle subscriber (heap; RSS per added subscriber)',
+      'S3 gateway memory per idle subscriber (heap; RSS without the young generation)',
       '<= 5 KB',
-      s3 ? `${fmt(s3.heapPerSubscriberKB)} KB heap; RSS ${fmt(s3.rssMarginalKB ?? s3.rssPerSubscriberKB)} KB (${fmt(s3.rssPerSubscriberKB)} KB counting from an empty gateway)` : 'n/a',
+      s3 ? `${fmt(s3.heapPerSubscriberKB)} KB heap; RSS ${fmt(s3.rssPerSubscriberKB)} KB from the start, ${fmt(s3.rssMarginalKB)} KB for the second half` : 'n/a',
       '',
-      check(s3 ? s3.heapPerSubscriberKB <= 5 && (s3.rssMarginalKB ?? s3.rssPerSubscriberKB) <= 5 : undefined),
+      check(s3 ? Math.max(s3.heapPerSubscriberKB, s3.rssPerSubscriberKB, s3.rssMarginalKB) <= 5 : undefined),
     ],
   ],
 )}
@@ -263,10 +263,13 @@ ${table(
   .join('\n\n')}
 `);
   }
+  const mbs = (xs: number[] | undefined) => (xs ?? []).map((x) => fmt(x)).join(' -> ');
   if (s3) {
     out.push(`## S3: idle cost
 
-${fmt(s3.idleSockets)} idle graphql-ws sockets (10 users, one subscription each, on a channel without events; ${s3.pipelines} pipeline(s)), connected in ${fmt(s3.connectMs / 1000)} s, in two halves: each half's sockets first (connected and initialised, nothing subscribed), then their subscriptions. Gateway memory after ${s3.settleMs ? `${fmt(s3.settleMs / 1000)} s idle and ` : ''}a forced GC, before -> half -> all: heap ${fmt(s3.heapBeforeMB)} -> ${fmt(s3.heapHalfMB)} -> ${fmt(s3.heapAfterMB)} MB, RSS ${fmt(s3.rssBeforeMB)} -> ${fmt(s3.rssHalfMB)} -> ${fmt(s3.rssAfterMB)} MB. **${fmt(s3.heapPerSubscriberKB)} KB of heap per subscriber** (of it ${fmt(s3.heapPerSocketKB)} KB the socket and ${fmt(s3.heapPerSubscriptionKB)} KB the subscription, in the first half); **${fmt(s3.rssMarginalKB)} KB of RSS per subscriber of the second half** (heap ${fmt(s3.heapMarginalKB)} KB). Counted from the empty gateway instead, RSS grows ${fmt(s3.rssPerSubscriberKB)} KB per subscriber (the first half's sockets alone ${fmt(s3.rssPerSocketKB)} KB): the first burst of connections also grows V8's young generation, which the gateway's 64 MiB semi-space lets reach 128 MiB and which then stays (V8's heap reserve, before -> half -> all: ${(s3.heapTotalMB ?? []).map((x: number) => fmt(x)).join(' -> ')} MB), a cost paid once, not per subscriber.
+${fmt(s3.idleSockets)} idle graphql-ws sockets (10 users, one subscription each, on a channel without events; ${s3.pipelines} pipeline(s)), connected in ${fmt(s3.connectMs / 1000)} s, in two halves: each half's sockets first (connected and initialised, nothing subscribed), then their subscriptions. Gateway memory after ${fmt(s3.settleMs / 1000)} s idle and a forced GC, at the start, with the first half's sockets, with the first half subscribed, with all: heap ${mbs(s3.heapMB)} MB; RSS ${mbs(s3.rssMB)} MB, of which V8's young generation ${mbs(s3.youngMB)} MB.
+
+**${fmt(s3.heapPerSubscriberKB)} KB of heap per subscriber** (${fmt(s3.heapPerSocketKB)} KB the socket and ${fmt(s3.heapPerSubscriptionKB)} KB the subscription, in the first half; ${fmt(s3.heapMarginalKB)} KB each in the second). RSS without the young generation: **${fmt(s3.rssMarginalKB)} KB per subscriber of the second half**, ${fmt(s3.rssPerSubscriberKB)} KB per subscriber counted from the start (the first half's sockets alone ${fmt(s3.rssPerSocketKB)} KB each). The young generation is left out because V8 sizes it by the allocation rate, not by what is kept: the connection bursts grow it (the gateway's 64 MiB semi-space lets it reach 128 MiB) and V8 shrinks it again once the process is idle, tens of megabytes either way between readings.
 ${s3.connectErrors?.length ? `\nConnect errors: ${s3.connectErrors.join('; ')}\n` : ''}
 ${s3.withChurn ? `Beside them, 1,000 shared subscribers at 10 events/s while 100 subscriptions per second are created and completed on the idle sockets: p50 ${spread(s3.withChurn.p50Ms)} ms, p99 ${spread(s3.withChurn.p99Ms)} ms, p99.9 ${spread(s3.withChurn.p999Ms)} ms, delivered ${pct(s3.withChurn.deliveredRatio)} (compare ours-shared-1000, the same stream alone, and s3-live-1000-beside-idle, the same stream beside the idle sockets before the churn starts, in the S1 table).` : ''}
 `);

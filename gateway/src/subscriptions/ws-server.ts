@@ -316,8 +316,9 @@ class Connection implements SubscriberSocket {
       );
       if (this.operations.has(id)) this.operations.set(id, subscriber);
     } catch (err) {
-      options.logger.error({ err }, 'could not start a subscription');
-      if (this.forget(id)) this.sendErrors(id, [internalError()]);
+      // As for prepare: a GraphQLError is the client's to read; anything else is a fault of ours.
+      if (!(err instanceof GraphQLError)) options.logger.error({ err }, 'could not start a subscription');
+      if (this.forget(id)) this.sendErrors(id, [err instanceof GraphQLError ? err : internalError()]);
     }
   }
 

@@ -35,6 +35,7 @@ import { UpstreamSockets } from './subscriptions/upstream';
 import { createGatewayWsServer, formatResult } from './subscriptions/ws-server';
 import { createOperationLimits } from './limits';
 import { loadManifest, persistedQueries } from './persisted-queries';
+import { installResultShaping } from './result-shaping';
 import { fileSupergraph } from './supergraph';
 
 export interface GatewayOptions {
@@ -64,6 +65,7 @@ const MAX_SOCKET_BACKLOG = 1024 * 1024;
 
 /** Builds (does not start) the gateway: HTTP and graphql-ws on /graphql, /health, /ready. */
 export function createGateway({ config, logger, subgraphUrls, supergraph, redis = null, metrics }: GatewayOptions): GatewayServer {
+  installResultShaping();
   const verifyAuthorization = createClientTokenVerifier(config.auth);
   const signForwardedUser = createForwardedUserSigner(config.auth.gatewaySecret);
   const formatError = formatServiceError(logger);

@@ -68,7 +68,7 @@ function generate(schema: GraphQLSchema, document: DocumentNode, random: Random,
     }
     if (isEnumType(type)) return random() < faults ? 'NOT_A_VALUE' : pick(random, type.getValues()).value;
     const concrete = isAbstractType(type) ? pick(random, schema.getPossibleTypes(type)) : type;
-    const object: Record<string, unknown> = {};
+    const object: Record<string, unknown> = Object.create(null);
     if (isAbstractType(type) || random() < 0.5) object.__typename = random() < faults ? 'NotAType' : concrete.name;
     fill(object, concrete, selectionSet!, depth);
     return object;
@@ -97,7 +97,7 @@ function generate(schema: GraphQLSchema, document: DocumentNode, random: Random,
     }
   };
   const root = schema.getQueryType()!;
-  const data: Record<string, unknown> = {};
+  const data: Record<string, unknown> = Object.create(null);
   const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
   fill(data, root, operation.selectionSet, 0);
   return data;
@@ -111,7 +111,8 @@ function bothShapes(apiSchema: Schema, document: DocumentNode, input: unknown, v
       const { data, errors } = implementation({
         operation,
         variables,
-        input: structuredClone(input) as Record<string, unknown>,
+        // A JSON round trip, as the data arrives: `__proto__` stays a key.
+        input: JSON.parse(JSON.stringify(input)) as Record<string, unknown>,
         introspectionHandling: (selection: FieldSelection) => ({ introspected: selection.element.responseName() }),
       });
       return { data: JSON.stringify(data), errors: errors.map((e) => ({ message: e.message, path: e.path, code: e.extensions.code })) };
@@ -185,6 +186,7 @@ describe('the example schema: interfaces, unions, enums, custom scalars, nested 
         kind: __typename
         count
         me { id name @skip(if: $skipName) alias: name mood born age score pets @include(if: $withPets) rating friends { id name friends { id } } }
+        tricky: me { __proto__: name constructor: id toString: age hasOwnProperty: friends { __proto__: id } }
         people { id name ...PersonBits }
         node(id: "1") { __typename id ... on Person { name mood ...PersonBits } ... on Robot { model mood } }
         things {

@@ -12,19 +12,20 @@ import {
   assert,
   ERRORS,
   isCompositeType,
+  isCustomScalarType,
+  isEnumType,
   isListType,
   isNonNullType,
   isObjectType,
   isSubtype,
-  isValidLeafValue,
   typenameFieldName,
   Variable,
   type CompositeType,
   type EnumType,
-  type ScalarType,
   type FieldSelection,
   type NamedType,
   type Operation,
+  type ScalarType,
   type Schema,
   type Selection,
   type SelectionSet,
@@ -98,13 +99,31 @@ type Shape =
   | { kind: ShapeKind.NonNull; type: Type; of: Shape }
   | { kind: ShapeKind.List; type: Type; of: Shape }
   | { kind: ShapeKind.Composite; type: CompositeType; plans?: PlansByType }
-  | { kind: ShapeKind.Leaf; type: LeafType };
+  | { kind: ShapeKind.Leaf; type: LeafType; accepts: (value: unknown) => boolean };
 
 function shapeOf(type: Type, selectionSet: SelectionSet | undefined, schema: Schema): Shape {
   if (isNonNullType(type)) return { kind: ShapeKind.NonNull, type, of: shapeOf(type.ofType, selectionSet, schema) };
   if (isListType(type)) return { kind: ShapeKind.List, type, of: shapeOf(type.ofType, selectionSet, schema) };
   if (isCompositeType(type)) return { kind: ShapeKind.Composite, type, plans: selectionSet && new PlansByType(selectionSet, schema) };
-  return { kind: ShapeKind.Leaf, type: type as LeafType };
+  return { kind: ShapeKind.Leaf, type: type as LeafType, accepts: leafCheck(type as LeafType, schema) };
+}
+
+const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+
+/** federation-internals' isValidLeafValue for one type, its type tests done once rather than per value. */
+function leafCheck(type: LeafType, schema: Schema): (value: unknown) => boolean {
+  if (isCustomScalarType(type)) return () => true;
+  const isBoolean = type === schema.booleanType();
+  const isInteger = type === schema.intType() || type === schema.idType();
+  const isFloat = type === schema.floatType();
+  const enumType = isEnumType(type) ? type : undefined;
+  const acceptsString = !isBoolean && type !== schema.intType() && !isFloat;
+  return (value) => {
+    if (typeof value === 'boolean') return isBoolean;
+    if (typeof value === 'number' && isFinite(value)) return isInteger ? INTEGER.test(String(value)) : isFloat;
+    if (typeof value === 'string') return enumType ? enumType.value(value) !== undefined : acceptsString;
+    return false;
+  };
 }
 
 function conditionsOf(element: Selection["element"], schema: Schema) {
@@ -137,10 +156,16 @@ function compileSet(selectionSet: SelectionSet, parentType: CompositeType, schem
   return { parentType, steps };
 }
 
+/** Throws federation-internals' AssertionError; the message is built only on failure, not per value. */
+function fail(message: () => string): never {
+  assert(false, message);
+  throw new Error('unreachable');
+}
+
 function ifValue({ directive, ifArg }: Condition, variables: Record<string, unknown>): unknown {
   if (ifArg instanceof Variable) {
     const value = variables[ifArg.name];
-    assert(value !== undefined && typeof value === 'boolean', () => `Unexpected value ${value} for variable ${ifArg} of ${directive}`);
+    if (typeof value !== 'boolean') fail(() => `Unexpected value ${value} for variable ${ifArg} of ${directive}`);
     return value;
   }
   return ifArg;
@@ -200,7 +225,7 @@ function applySet(plan: SetPlan, input: Data, output: Data, parameters: Paramete
         break;
       case StepKind.Fragment: {
         const typename = input[typenameFieldName];
-        assert(!typename || typeof typename === 'string', () => `Got unexpected value for __typename: ${typename}`);
+        if (typename && typeof typename !== 'string') fail(() => `Got unexpected value for __typename: ${typename}`);
         if (typeConditionApplies(parameters.schema, step.typeCondition, typename as string | undefined, parentType)) {
           if (!applySet(step.plans.for(step.typeCondition ?? parentType), input, output, parameters, path)) return false;
         }
@@ -238,7 +263,7 @@ function shapeValue(
   parameters: Parameters,
   parentType: CompositeType,
 ): unknown {
-  assert(inputValue !== undefined, 'Should not pass undefined for `inputValue` to this method');
+  if (inputValue === undefined) fail(() => 'Should not pass undefined for `inputValue` to this method');
   if (outputValue === null || (outputValue !== undefined && !hasSelection)) return done(outputValue, false, false);
   if (shape.kind === ShapeKind.NonNull) {
     const updated = shapeValue(shape.of, outputValue, inputValue, hasSelection, path, parameters, parentType);
@@ -253,13 +278,12 @@ function shapeValue(
   if (inputValue === null) return done(null, false, false);
   switch (shape.kind) {
     case ShapeKind.List: {
-      assert(Array.isArray(inputValue), () => `Invalid non-list value ${inputValue} returned by subgraph for list type ${shape.type}`);
-      assert(outputValue === undefined || Array.isArray(outputValue), () => `Invalid non-list value ${outputValue} returned by subgraph for list type ${shape.type}`);
+      if (!Array.isArray(inputValue)) fail(() => `Invalid non-list value ${inputValue} returned by subgraph for list type ${shape.type}`);
+      if (outputValue !== undefined && !Array.isArray(outputValue)) fail(() => `Invalid non-list value ${outputValue} returned by subgraph for list type ${shape.type}`);
       const outputList = outputValue as unknown[] | undefined;
-      assert(
-        outputList === undefined || inputValue.length === outputList.length,
-        () => `[${inputValue}].length (${inputValue.length}) !== [${outputList}].length (${outputList!.length})`,
-      );
+      if (outputList !== undefined && inputValue.length !== outputList.length) {
+        fail(() => `[${inputValue}].length (${inputValue.length}) !== [${outputList}].length (${outputList.length})`);
+      }
       let nullify = false;
       let errors = false;
       const updated: unknown[] = [];
@@ -273,12 +297,12 @@ function shapeValue(
       return done(nullify ? null : updated, false, errors);
     }
     case ShapeKind.Composite: {
-      assert(hasSelection && shape.plans, () => `Invalid empty selection set for composite type ${shape.type}`);
-      assert(typeof inputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.type}`);
-      assert(outputValue === undefined || typeof outputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.type}`);
+      if (!hasSelection || !shape.plans) fail(() => `Invalid empty selection set for composite type ${shape.type}`);
+      if (typeof inputValue !== 'object') fail(() => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.type}`);
+      if (outputValue !== undefined && typeof outputValue !== 'object') fail(() => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.type}`);
       const input = inputValue as Data;
       const inputTypename = input[typenameFieldName];
-      assert(inputTypename === undefined || typeof inputTypename === 'string', () => `Invalid non-string value ${inputTypename} for __typename at ${path}`);
+      if (inputTypename !== undefined && typeof inputTypename !== 'string') fail(() => `Invalid non-string value ${inputTypename} for __typename at ${path}`);
       let objectType: CompositeType = shape.type;
       if (inputTypename) {
         const typenameType = parameters.schema.type(inputTypename);
@@ -295,8 +319,8 @@ function shapeValue(
       return done(ok ? output : null, false, !ok);
     }
     case ShapeKind.Leaf: {
-      assert(outputValue === undefined, () => `Excepted output to be undefined but got ${shape.type} for type ${shape.type}`);
-      const valid = isValidLeafValue(parameters.schema, inputValue, shape.type);
+      if (outputValue !== undefined) fail(() => `Excepted output to be undefined but got ${shape.type} for type ${shape.type}`);
+      const valid = shape.accepts(inputValue);
       if (!valid) {
         parameters.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describeLast(path, shape.type, parentType)}.`, { path: Array.from(path) }));
       }

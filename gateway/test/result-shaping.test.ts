@@ -49,7 +49,7 @@ function generate(schema: GraphQLSchema, document: DocumentNode, random: Random,
   const fragments = new Map(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
   );
-  const wrongValue = () => pick(random, ['oops', 42, 1.5, true, {}, [], 'Nope']);
+  const wrongValue = () => pick(random, ['oops', 42, -7, 1.5, 1e21, true, {}, [], 'Nope']);
   const value = (type: GraphQLOutputType, selectionSet: SelectionSetNode | undefined, depth: number): unknown => {
     if (random() < faults) return random() < 0.6 ? null : wrongValue();
     if (isNonNullType(type)) return value(type.ofType, selectionSet, depth);

@@ -193,8 +193,6 @@ function typeConditionApplies(schema: Schema, typeCondition: CompositeType | und
 const ResponseObject = function ResponseObject() {} as unknown as { new (): Data; prototype: object };
 ResponseObject.prototype = Object.create(null);
 
-const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
-
 /** False when a null has to bubble up to the parent (NULL_BUBBLE_UP). */
 function applySet(plan: SetPlan, input: Data, output: Data, parameters: Parameters, path: Path): boolean {
   const { parentType } = plan;
@@ -203,7 +201,7 @@ function applySet(plan: SetPlan, input: Data, output: Data, parameters: Paramete
     switch (step.kind) {
       case StepKind.Field: {
         const { responseName } = step;
-        const inputValue = (hasOwn(input, responseName) ? input[responseName] : undefined) ?? null;
+        const inputValue = (Object.hasOwn(input, responseName) ? input[responseName] : undefined) ?? null;
         path.push(responseName);
         output[responseName] = shapeValue(step.shape, output[responseName], inputValue, step.hasSelection, path, parameters, parentType);
         path.pop();
@@ -213,7 +211,7 @@ function applySet(plan: SetPlan, input: Data, output: Data, parameters: Paramete
       case StepKind.Typename: {
         const { responseName } = step;
         if (output[responseName] !== undefined) break;
-        let inputValue = (hasOwn(input, responseName) ? input[responseName] : undefined) ?? null;
+        let inputValue = (Object.hasOwn(input, responseName) ? input[responseName] : undefined) ?? null;
         if (inputValue === null && responseName !== typenameFieldName) inputValue = input[typenameFieldName] ?? null;
         const type = inputValue !== null && typeof inputValue === 'string' ? (parameters.schema.type(inputValue) ?? parentType) : parentType;
         if (!isObjectType(type)) return false;

@@ -697,8 +697,6 @@ async function main() {
         heapMB: readings.map((m) => m.heapUsed / 2 ** 20),
         rssMB: readings.map((m) => m.rss / 2 ** 20),
         youngMB: readings.map((m) => m.youngResident / 2 ** 20),
-        heapTotalMB: readings.map((m) => m.heapTotal / 2 ** 20),
-        externalMB: readings.map((m) => m.external / 2 ** 20),
       };
       log(`S3: ${idle.connected} idle, heap ${s3.heapPerSubscriberKB.toFixed(2)} KB and RSS ${s3.rssPerSubscriberKB.toFixed(2)} KB per subscriber; the second half ${s3.heapMarginalKB.toFixed(2)} KB heap and ${s3.rssMarginalKB.toFixed(2)} KB RSS each`);
       const { session } = await runScenario('s3-live-1000-beside-idle', 'ours', 'shared', 1000, true);

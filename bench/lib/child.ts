@@ -14,9 +14,6 @@ export interface ProcStats {
   cpuSystemUs: number;
   rss: number;
   heapUsed: number;
-  /** V8 heap reserved (used or not), and memory outside it held by JS objects (Buffers). */
-  heapTotal: number;
-  external: number;
   /** Resident pages of V8's young generation, which V8 grows and shrinks with the allocation rate. */
   youngResident: number;
   /** Event-loop delay since the last `resetEld`, milliseconds. */
@@ -36,8 +33,6 @@ export function procStats(): ProcStats {
     cpuSystemUs: cpu.system,
     rss: mem.rss,
     heapUsed: mem.heapUsed,
-    heapTotal: mem.heapTotal,
-    external: mem.external,
     youngResident: getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.physical_space_size ?? 0,
     eld: eld.count > 0 ? { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean) } : { p50: 0, p99: 0, max: 0, mean: 0 },
   };

@@ -338,14 +338,16 @@ class Connection implements SubscriberSocket {
       if (this.forget(id)) this.sendErrors(id, [internalError()]);
       return;
     }
-    // The client may have completed it meanwhile: then it hears nothing more.
-    if (!this.forget(id)) return;
-    this.send(JSON.stringify({ id, type: MessageType.Next, payload: formatResult(result, options.formatError) }));
-    this.send(JSON.stringify({ id, type: MessageType.Complete }));
+    this.finish(id, result);
   }
 
   /** The hub ended a subscription: the client gets its last result (an error), if any, and complete. */
   subscriptionEnded(id: string, last?: ExecutionResult): void {
+    this.finish(id, last);
+  }
+
+  /** Sends an operation's last result, if any, and complete; nothing when the client completed it first. */
+  private finish(id: string, last?: ExecutionResult): void {
     if (!this.forget(id)) return;
     if (last) this.send(JSON.stringify({ id, type: MessageType.Next, payload: formatResult(last, this.server.options.formatError) }));
     this.send(JSON.stringify({ id, type: MessageType.Complete }));

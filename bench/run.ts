@@ -23,6 +23,7 @@ import { TEST_REDIS_URL } from '../tests/testkit/database';
 import { benchEnvVars, type BenchEnv } from './lib/env';
 import { openLiveSession, settle, type LiveDeps, type LiveRun, type LiveSession } from './lib/live';
 import { checkGraphQL, sequentialLatency, throughput, type HttpTarget } from './lib/load';
+import { postgresCpuUs } from './lib/postgres-cpu';
 import { killAllChildren, startProc, startScriptNodeFlags, type Proc } from './lib/proc';
 import { summarizeProfile, type ProfileSummary } from './lib/profile';
 import { apiSchema, buildOperation, Q1_SHAPE, Q2_SHAPE, S1_SHAPE, W1_SHAPE, withoutPath, type BuiltOperation, type Shape } from './lib/queries';
@@ -87,6 +88,10 @@ interface WindowResult {
   gatewayCpuMsPerReq?: number;
   gatewayEldP99Ms?: number;
   subgraphCpuMsPerReq?: number;
+  /** The PostgreSQL server's CPU (every backend) per request. */
+  postgresCpuMsPerReq?: number;
+  /** The bench process's own CPU per request: the load generator. */
+  loadCpuMsPerReq?: number;
   fetchesPerReq?: number;
   representationsPerReq?: number;
   /** HTTP requests the subgraphs answered per request answered (in-flight merging shows here). */
@@ -271,7 +276,9 @@ async function main() {
       const gw = gwKey ? gateways[gwKey] : undefined;
       if (gw) await gw.call('resetEld');
       const [g0, gc0, s0, sc0] = await Promise.all([gw?.stats(), gw?.call('counters'), subgraphs.stats(), subgraphs.call('counters')]);
+      const [pg0, load0] = [postgresCpuUs(), process.cpuUsage()];
       const r = await throughput(target, P.connections, seconds);
+      const [pg1, load1] = [postgresCpuUs(), process.cpuUsage(load0)];
       const [g1, gc1, s1s, sc1] = await Promise.all([gw?.stats(), gw?.call('counters'), subgraphs.stats(), subgraphs.call('counters')]);
       const subgraphRequests = Object.keys(sc1.requests).reduce((a, k) => a + sc1.requests[k] - sc0.requests[k], 0);
       const n = r.requests > 0 ? r.requests : NaN;
@@ -283,6 +290,8 @@ async function main() {
         gatewayCpuMsPerReq: g0 && g1 ? (g1.cpuUserUs + g1.cpuSystemUs - g0.cpuUserUs - g0.cpuSystemUs) / 1000 / n : undefined,
         gatewayEldP99Ms: g1?.eld.p99,
         subgraphCpuMsPerReq: (s1s.cpuUserUs + s1s.cpuSystemUs - s0.cpuUserUs - s0.cpuSystemUs) / 1000 / n,
+        postgresCpuMsPerReq: pg0 !== undefined && pg1 !== undefined ? (pg1 - pg0) / 1000 / n : undefined,
+        loadCpuMsPerReq: (load1.user + load1.system) / 1000 / n,
         fetchesPerReq: gc0 && gc1 ? (gc1.count - gc0.count) / n : undefined,
         representationsPerReq: gc0 && gc1 ? (gc1.representations - gc0.representations) / n : undefined,
         subgraphRequestsPerReq: subgraphRequests / n,
@@ -315,6 +324,7 @@ async function main() {
       const published0 = publishedIn(cids);
       await gateways.ours!.call('resetEld');
       const [g0, sub0] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
+      const pg0 = postgresCpuUs();
       let i = 0;
       let bad = 0;
       let firstBad: string | undefined;
@@ -347,6 +357,7 @@ async function main() {
         ],
       });
       await sleep(500);
+      const pg1 = postgresCpuUs();
       const [g1, sub1] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
       const stored = (await countStored()) - stored0;
       const published = publishedIn(cids) - published0;
@@ -362,6 +373,7 @@ async function main() {
         errors: bad + r.errors + r.timeouts,
         gatewayCpuMsPerReq: (g1.cpuUserUs + g1.cpuSystemUs - g0.cpuUserUs - g0.cpuSystemUs) / 1000 / n,
         subgraphCpuMsPerReq: (sub1.cpuUserUs + sub1.cpuSystemUs - sub0.cpuUserUs - sub0.cpuSystemUs) / 1000 / n,
+        postgresCpuMsPerReq: pg0 !== undefined && pg1 !== undefined ? (pg1 - pg0) / 1000 / n : undefined,
         gatewayEldP99Ms: g1.eld.p99,
         extra: {
           storedPerSec: stored / r.duration,
@@ -399,8 +411,11 @@ async function main() {
         const order = workloads.map((_, i) => workloads[(i + r * 3) % workloads.length]);
         for (const w of order) windows[w.name].push(await w.run(P.windowS, `r${r}`));
         const cpu = (w: Workload) => {
-          const { gatewayCpuMsPerReq: gw, subgraphCpuMsPerReq: sub } = windows[w.name][r];
-          return gw || sub ? ` (CPU ms: ${gw ? `gateway ${gw.toFixed(2)}` : ''}${gw && sub ? ', ' : ''}${sub ? `subgraphs ${sub.toFixed(2)}` : ''})` : '';
+          const x = windows[w.name][r];
+          const parts = Object.entries({ gateway: x.gatewayCpuMsPerReq, subgraphs: x.subgraphCpuMsPerReq, postgres: x.postgresCpuMsPerReq, load: x.loadCpuMsPerReq })
+            .filter(([, v]) => v)
+            .map(([k, v]) => `${k} ${v!.toFixed(2)}`);
+          return parts.length ? ` (CPU ms: ${parts.join(', ')})` : '';
         };
         log(`round ${r + 1}/${P.rounds}: ` + workloads.map((w) => `${w.name} ${Math.round(windows[w.name][r].rps)}/s${cpu(w)}`).join(', '));
       }
@@ -773,6 +788,8 @@ async function main() {
             gatewayCpuMsPerReq: s((x) => x.gatewayCpuMsPerReq),
             gatewayEldP99Ms: s((x) => x.gatewayEldP99Ms),
             subgraphCpuMsPerReq: s((x) => x.subgraphCpuMsPerReq),
+            postgresCpuMsPerReq: s((x) => x.postgresCpuMsPerReq),
+            loadCpuMsPerReq: s((x) => x.loadCpuMsPerReq),
             fetchesPerReq: s((x) => x.fetchesPerReq),
             representationsPerReq: s((x) => x.representationsPerReq),
             subgraphRequestsPerReq: s((x) => x.subgraphRequestsPerReq),

@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
-import { closeServer, createMetrics, FORWARDED_USER_HEADER } from '@commons/shared';
+import { ApolloServer } from '@apollo/server';
+import { closeServer, createMetrics, FORWARDED_USER_HEADER, graphqlHttpHandler, MAX_SUBGRAPH_BATCH } from '@commons/shared';
 import { GraphQLError } from 'graphql';
 import { createSubgraphFetcher, ForwardingDataSource } from '../src/datasource';
 
@@ -172,5 +173,151 @@ describe('entity representations', () => {
     const response = await dataSource(url).process(entitiesRequest([{ __typename: 'User', id: 'a' }, { __typename: 'User', id: 'b' }]));
     expect(received).toEqual([[{ __typename: 'User', id: 'a' }, { __typename: 'User', id: 'b' }]]);
     expect(response.data).toEqual({ _entities: [{ id: 'a' }, { id: 'b' }] });
+  });
+});
+
+describe("batching one client request's queries to a subgraph", () => {
+  const typeDefs = `type Query { echo(text: String!): String  viewerOf(tag: String!): String } type Mutation { note(text: String!): String }`;
+  /**
+   * A real Apollo Server (batches allowed or not) behind the subgraphs' own HTTP handler,
+   * recording each HTTP request's body and how many contexts it built.
+   */
+  async function startSubgraph(options: { allowBatches: boolean }) {
+    const requests: unknown[] = [];
+    let contexts = 0;
+    const server = new ApolloServer<{ caller?: string }>({
+      typeDefs,
+      allowBatchedHttpRequests: options.allowBatches,
+      resolvers: {
+        Query: {
+          echo: (_: unknown, { text }: { text: string }) => {
+            if (text === 'fail') throw new GraphQLError('echo failed', { extensions: { code: 'BAD_USER_INPUT' } });
+            return text;
+          },
+          viewerOf: (_: unknown, { tag }: { tag: string }, ctx: { caller?: string }) => `${tag}:${ctx.caller}`,
+        },
+        Mutation: { note: (_: unknown, { text }: { text: string }) => text },
+      },
+    });
+    await server.start();
+    const handler = graphqlHttpHandler(server, {
+      maxBodyBytes: 1 << 20,
+      maxBatch: MAX_SUBGRAPH_BATCH,
+      context: async (req) => {
+        contexts++;
+        return { caller: req.headers[FORWARDED_USER_HEADER] as string | undefined };
+      },
+    });
+    const { url } = await startServer((req, res) => {
+      // Record the body as it passes, then hand the request to the real handler.
+      let body = '';
+      req.on('data', (chunk) => (body += chunk)).on('end', () => requests.push(JSON.parse(body)));
+      handler(req, res);
+    });
+    stops.push(() => server.stop());
+    return { url, requests, contexts: () => contexts };
+  }
+  const stops: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const stop of stops) await stop();
+  });
+
+  const operation = (query: string, context: object, variables?: Record<string, unknown>) => ({
+    kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION as const,
+    request: { query, variables },
+    context,
+    incomingRequestContext: {} as never,
+  });
+  const echo = (text: string, context: object) => operation('query Echo($t: String!) { echo(text: $t) }', context, { t: text });
+  const caller = (name: string) => ({ forwardedUser: name, requestId: `req-${name}` });
+
+  it("sends a request's queries of one tick as one batch, each answered with its own result", async () => {
+    const subgraph = await startSubgraph({ allowBatches: true });
+    const source = dataSource(subgraph.url);
+    const context = caller('alice');
+    const [a, b, failed] = await Promise.all([source.process(echo('a', context)), source.process(echo('b', context)), source.process(echo('fail', context))]);
+    expect(subgraph.requests).toHaveLength(1);
+    expect(subgraph.requests[0]).toEqual([
+      expect.objectContaining({ variables: { t: 'a' } }),
+      expect.objectContaining({ variables: { t: 'b' } }),
+      expect.objectContaining({ variables: { t: 'fail' } }),
+    ]);
+    // One HTTP request, one context: the subgraph's loaders serve the whole batch.
+    expect(subgraph.contexts()).toBe(1);
+    expect(a).toEqual({ data: { echo: 'a' } });
+    expect(b).toEqual({ data: { echo: 'b' } });
+    // An error in one operation stays in its own answer.
+    expect(failed.data).toEqual({ echo: null });
+    expect(failed.errors).toEqual([expect.objectContaining({ message: 'echo failed', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+  });
+
+  it("never mixes two client requests, and sends mutations alone", async () => {
+    const subgraph = await startSubgraph({ allowBatches: true });
+    const source = dataSource(subgraph.url);
+    const viewerOf = (tag: string, context: object) => operation('query V($t: String!) { viewerOf(tag: $t) }', context, { t: tag });
+    const alice = caller('alice');
+    const [a, b] = await Promise.all([source.process(viewerOf('a', alice)), source.process(viewerOf('b', caller('bob')))]);
+    expect([a.data, b.data]).toEqual([{ viewerOf: 'a:alice' }, { viewerOf: 'b:bob' }]);
+    expect(subgraph.requests.every((body) => !Array.isArray(body))).toBe(true);
+    expect(subgraph.requests).toHaveLength(2);
+
+    subgraph.requests.length = 0;
+    const note = operation('mutation N($t: String!) { note(text: $t) }', alice, { t: 'n' });
+    const [m, q] = await Promise.all([source.process(note), source.process(echo('q', alice))]);
+    expect([m.data, q.data]).toEqual([{ note: 'n' }, { echo: 'q' }]);
+    expect(subgraph.requests).toHaveLength(2);
+    expect(subgraph.requests.every((body) => !Array.isArray(body))).toBe(true);
+  });
+
+  it(`puts at most ${MAX_SUBGRAPH_BATCH} operations in a batch, and the subgraph refuses more`, async () => {
+    const subgraph = await startSubgraph({ allowBatches: true });
+    const source = dataSource(subgraph.url);
+    const context = caller('alice');
+    const texts = Array.from({ length: MAX_SUBGRAPH_BATCH + 1 }, (_, i) => `t${i}`);
+    const answers = await Promise.all(texts.map((t) => source.process(echo(t, context))));
+    expect(answers.map((r) => r.data?.echo)).toEqual(texts);
+    expect(subgraph.requests.map((body) => (Array.isArray(body) ? body.length : 1))).toEqual([MAX_SUBGRAPH_BATCH, 1]);
+
+    const tooMany = Array.from({ length: MAX_SUBGRAPH_BATCH + 1 }, () => ({ query: '{ echo(text: "x") }' }));
+    const res = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tooMany) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ errors: [{ message: `A batch may hold at most ${MAX_SUBGRAPH_BATCH} operations`, extensions: { code: 'BAD_REQUEST' } }] });
+  });
+
+  it('sends each operation alone, from then on, to a subgraph that refuses batches', async () => {
+    const subgraph = await startSubgraph({ allowBatches: false });
+    const source = dataSource(subgraph.url);
+    const context = caller('alice');
+    const first = await Promise.all([source.process(echo('a', context)), source.process(echo('b', context))]);
+    expect(first.map((r) => r.data)).toEqual([{ echo: 'a' }, { echo: 'b' }]);
+    // The refused batch ran nothing; both were sent again alone.
+    expect(subgraph.requests.map((body) => Array.isArray(body))).toEqual([true, false, false]);
+
+    subgraph.requests.length = 0;
+    const next = await Promise.all([source.process(echo('c', context)), source.process(echo('d', context))]);
+    expect(next.map((r) => r.data)).toEqual([{ echo: 'c' }, { echo: 'd' }]);
+    expect(subgraph.requests.map((body) => Array.isArray(body))).toEqual([false, false]);
+  });
+
+  it('fails every operation of a batch the subgraph fails, with the generic error', async () => {
+    const { url } = await startServer((req, res) => void req.resume().on('end', () => res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream exploded')));
+    const source = dataSource(url);
+    const context = caller('alice');
+    const results = await Promise.allSettled([source.process(echo('a', context)), source.process(echo('b', context))]);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      const error = (result as PromiseRejectedResult).reason as GraphQLError;
+      expect(error.message).toBe('A service failed to answer (502)');
+      expect(error.extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    }
+  });
+
+  it('fails a batch whose answer is not one result per operation', async () => {
+    const { url } = await startServer((req, res) => void req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('[{"data":{"echo":"a"}}]')));
+    const source = dataSource(url);
+    const context = caller('alice');
+    const results = await Promise.allSettled([source.process(echo('a', context)), source.process(echo('b', context))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(((results[0] as PromiseRejectedResult).reason as Error).message).toMatch(/Expected a JSON array of 2 responses/);
   });
 });

@@ -8,11 +8,23 @@ import { trace } from '@opentelemetry/api';
 
 const GRAPHQL_PATH = '/graphql';
 
+/**
+ * The most operations a subgraph takes in one batched request (Apollo Server's JSON array), and
+ * so the most the gateway puts in one: a query plan's widest parallel step sends a handful to one
+ * subgraph. The gateway takes no batches from clients (its limits are per operation).
+ */
+export const MAX_SUBGRAPH_BATCH = 8;
+
 export interface GraphQLHttpOptions<C extends BaseContext> {
   /** The largest request body read, in bytes; a larger one is answered 413 PAYLOAD_TOO_LARGE. */
   maxBodyBytes: number;
   /** Builds the operation's context; a GraphQLError thrown here answers with its `extensions.http` status. */
   context: (req: IncomingMessage) => Promise<C>;
+  /**
+   * The most operations a batched request (a JSON array; the server must allow batches) may
+   * carry; a longer one is answered 400 BAD_REQUEST before any of it runs.
+   */
+  maxBatch?: number;
 }
 
 /** An answer given instead of Apollo Server's (the body could not be read, or writing failed), shaped as a GraphQL error. */
@@ -60,6 +72,9 @@ export function graphqlHttpHandler<C extends BaseContext>(server: ApolloServer<C
       // Unread bytes may still be on their way: this connection cannot carry another request.
       if (err.status === 413) res.setHeader('connection', 'close');
       return sendError(res, err);
+    }
+    if (Array.isArray(body) && options.maxBatch !== undefined && body.length > options.maxBatch) {
+      return sendError(res, new HttpError(400, 'BAD_REQUEST', `A batch may hold at most ${options.maxBatch} operations`));
     }
     const query = req.url!.indexOf('?');
     const httpGraphQLRequest: HTTPGraphQLRequest = {

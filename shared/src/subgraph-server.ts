@@ -18,7 +18,7 @@ import { documentCache } from './document-cache';
 import { createAdmissionServer } from './admission-server';
 import { ADMISSION_PATH, LIVE_MARKER, LIVE_MARKER_EXTENSION } from './live-admission';
 import { formatServiceError } from './format-error';
-import { graphqlHttpHandler, routeGraphQL } from './graphql-http';
+import { graphqlHttpHandler, MAX_SUBGRAPH_BATCH, routeGraphQL } from './graphql-http';
 import { closeServer, listen } from './http';
 
 export interface SubgraphServerOptions<C extends BaseContext> {
@@ -132,6 +132,9 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError,
+    // The gateway sends one client request's parallel queries to a subgraph as one batch; they
+    // share one context, so its loaders answer them together (gateway/src/datasource.ts).
+    allowBatchedHttpRequests: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
@@ -146,6 +149,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
 
   const serveGraphQL = graphqlHttpHandler(server, {
     maxBodyBytes: 1024 * 1024,
+    maxBatch: MAX_SUBGRAPH_BATCH,
     context: async (req) => {
       const viewer = await verifyForwardedUser(req.headers[FORWARDED_USER_HEADER] as string | undefined).catch(
         (err: GraphQLError) => {

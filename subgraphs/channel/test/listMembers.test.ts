@@ -6,7 +6,8 @@ import { createTestDeps } from '../../../tests/testkit/subgraph';
 import { listMembers } from '../src/domain/memberships';
 
 // listMembers reads on pg (a page load lists members): held here to the Prisma read it replaced,
-// page by page, across joinedAt ties that only the user id orders.
+// page by page, across joinedAt ties that only the user id orders, and its members' users to
+// Prisma's user rows.
 
 let t: Awaited<ReturnType<typeof createTestDeps>>;
 beforeAll(async () => {
@@ -50,8 +51,11 @@ test("pages like Prisma's read, with joinedAt ties ordered by user id and page b
   expect(seen).toEqual(all.map((m) => m.userId));
   expect(all).toHaveLength(joined.length);
 
-  const firstPage = await listMembers(prisma(), channelId, {});
+  // The same statement reads each member's user, as the users' own read gives it.
+  const users: unknown[] = [];
+  const firstPage = await listMembers(prisma(), channelId, {}, (user) => users.push(user));
   expect(firstPage.edges.map((e) => e.node)).toEqual(all);
+  expect(users).toEqual(await Promise.all(all.map((m) => prisma().user.findUniqueOrThrow({ where: { id: m.userId } }))));
   expect(firstPage.edges[0].node).toMatchObject({ role: 'OWNER', joinedAt: joined[0] });
   expect(firstPage.pageInfo.hasNextPage).toBe(false);
 });

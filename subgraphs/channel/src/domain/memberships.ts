@@ -11,7 +11,7 @@ import {
   type Connection,
   type PrismaClient,
 } from '@commons/shared';
-import type { MemberRole, Membership, Prisma } from '@commons/shared/src/generated/prisma/client';
+import type { MemberRole, Membership, Prisma, User } from '@commons/shared/src/generated/prisma/client';
 
 type Tx = Prisma.TransactionClient;
 
@@ -92,29 +92,43 @@ export async function setMemberRole(prisma: PrismaClient, channelId: string, use
 
 const MEMBER_CURSOR = 'member';
 
-// A page load reads this (on pg, see pg-reads.ts); keyset on the (channel_id, joined_at, user_id) index.
-const MEMBERSHIP = `channel_id AS "channelId", user_id AS "userId", role, joined_at AS "joinedAt"`;
-const FIRST_MEMBERS = `SELECT ${MEMBERSHIP} FROM memberships WHERE channel_id = $1::uuid ORDER BY joined_at, user_id LIMIT $2`;
-const MEMBERS_AFTER = `SELECT ${MEMBERSHIP} FROM memberships
-  WHERE channel_id = $1::uuid AND (joined_at, user_id) > ($3::timestamptz, $4::text)
-  ORDER BY joined_at, user_id LIMIT $2`;
+// A page load reads this (on pg, see pg-reads.ts); keyset on the (channel_id, joined_at, user_id)
+// index. Each member's user comes in the same statement (the page shows them all): the join
+// costs Postgres the primary-key probes a users statement would, without its round trip.
+const MEMBERSHIP = `m.channel_id AS "channelId", m.user_id AS "userId", m.role, m.joined_at AS "joinedAt",
+  u.handle, u.display_name AS "displayName", u.avatar_url AS "avatarUrl", u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
+const FROM_MEMBERS = `FROM memberships m JOIN users u ON u.id = m.user_id`;
+const FIRST_MEMBERS = `SELECT ${MEMBERSHIP} ${FROM_MEMBERS} WHERE m.channel_id = $1::uuid ORDER BY m.joined_at, m.user_id LIMIT $2`;
+const MEMBERS_AFTER = `SELECT ${MEMBERSHIP} ${FROM_MEMBERS}
+  WHERE m.channel_id = $1::uuid AND (m.joined_at, m.user_id) > ($3::timestamptz, $4::text)
+  ORDER BY m.joined_at, m.user_id LIMIT $2`;
 
-/** Members oldest first, keyset-paged on (joinedAt, userId). */
+type MemberRow = Membership & Omit<User, 'id'>;
+
+/**
+ * Members oldest first, keyset-paged on (joinedAt, userId). `seeUser` receives each member's
+ * user row, read by the same statement, so the caller can prime its user loader.
+ */
 export async function listMembers(
   prisma: PrismaClient,
   channelId: string,
   args: { first?: number | null; after?: string | null },
+  seeUser: (user: User) => void = () => {},
 ): Promise<Connection<Membership>> {
   const page = parsePageArgs({ first: args.first, after: args.after });
   if (page.direction !== 'forward') throw badInput('Only forward paging (first/after) is supported', 'last');
-  let rows: Membership[];
+  let rows: MemberRow[];
   if (page.after === undefined) {
-    rows = await pgRows<Membership>(prisma, FIRST_MEMBERS, [channelId, page.limit + 1]);
+    rows = await pgRows<MemberRow>(prisma, FIRST_MEMBERS, [channelId, page.limit + 1]);
   } else {
     const [at, userId] = decodeCursor(MEMBER_CURSOR, page.after, 2);
     const joinedAt = new Date(at);
     if (Number.isNaN(joinedAt.getTime())) throw badInput('That cursor is not valid here', 'after');
-    rows = await pgRows<Membership>(prisma, MEMBERS_AFTER, [channelId, page.limit + 1, joinedAt, userId]);
+    rows = await pgRows<MemberRow>(prisma, MEMBERS_AFTER, [channelId, page.limit + 1, joinedAt, userId]);
   }
-  return toConnection(rows, page, (m) => encodeCursor(MEMBER_CURSOR, [m.joinedAt.toISOString(), m.userId]));
+  const memberships = rows.map(({ channelId, userId, role, joinedAt, handle, displayName, avatarUrl, createdAt, updatedAt }) => {
+    seeUser({ id: userId, handle, displayName, avatarUrl, createdAt, updatedAt });
+    return { channelId, userId, role, joinedAt };
+  });
+  return toConnection(memberships, page, (m) => encodeCursor(MEMBER_CURSOR, [m.joinedAt.toISOString(), m.userId]));
 }

@@ -16,7 +16,8 @@ export const Channel: ChannelResolvers = {
   __resolveReference: (ref, ctx) => readableChannel(ctx, ref.id),
   async members(channel, args, ctx) {
     await ctx.access.requireReadable(channel.id);
-    return listMembers(ctx.prisma, channel.id, args);
+    // The page reads its members' users too: Membership.user then costs no statement of its own.
+    return listMembers(ctx.prisma, channel.id, args, (user) => ctx.loaders.user.prime(user.id, user));
   },
   viewerMembership: (channel, _args, ctx) => ctx.access.membership(channel.id),
 };

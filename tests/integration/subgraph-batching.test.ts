@@ -1,0 +1,70 @@
+import { poolOf } from '@commons/shared';
+import { person, startStack, type Stack } from '../testkit/stack';
+
+// The gateway sends the queries of one parallel step of a plan that go to the same subgraph as
+// one batched HTTP request, and the subgraph answers the batch with one context: a page's message
+// authors and the authors of the messages they reply to cost the channel subgraph one request and
+// one users statement, not two of each. A member list's users come with its page.
+let stack: Stack;
+const statements: string[] = [];
+let channelRequests = 0;
+beforeAll(async () => {
+  stack = await startStack('subgraph_batching');
+  const pool = poolOf(stack.deps.prisma);
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as { query: unknown }).query = (...args: unknown[]) => {
+    const first = args[0] as string | { text: string };
+    statements.push(typeof first === 'string' ? first : first.text);
+    return query(...args);
+  };
+  stack.subgraphs.channel.httpServer.on('request', () => void channelRequests++);
+});
+afterAll(() => stack?.close());
+
+const usersStatements = () => statements.filter((s) => /\bFROM users WHERE id = ANY\b/.test(s)).length;
+
+/** What one request cost: the channel subgraph's HTTP requests and the users statements. */
+async function costOf<T>(run: () => Promise<T>): Promise<{ result: T; channelRequests: number; usersStatements: number }> {
+  statements.length = 0;
+  channelRequests = 0;
+  const result = await run();
+  return { result, channelRequests, usersStatements: usersStatements() };
+}
+
+it("answers a page's authors and reply authors with one batched request and one users statement", async () => {
+  const [alice, bob, carol] = await Promise.all([person('Alice'), person('Bob'), person('Carol')]);
+  const { createChannel: channel } = await stack.expectData(alice, `mutation { createChannel(input: { name: "batched", kind: TEXT }) { id } }`);
+  for (const who of [bob, carol]) await stack.expectData(who, `mutation($id: ID!) { joinChannel(channelId: $id) { role } }`, { id: channel.id });
+  const send = (who: typeof alice, body: string, replyToId?: string) =>
+    stack.expectData(who, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { channelId: channel.id, body, replyToId } });
+  const { sendMessage: first } = await send(alice, 'first');
+  await send(bob, 'a reply', first.id);
+  await send(carol, 'another');
+
+  const page = await costOf(() =>
+    stack.expectData(
+      bob,
+      `query($id: ID!) { channel(id: $id) { messages(last: 10) { edges { node { body author { displayName } replyTo { author { displayName } } } } } } }`,
+      { id: channel.id },
+    ),
+  );
+  expect(page.result.channel.messages.edges.map((e: any) => [e.node.body, e.node.author.displayName, e.node.replyTo?.author.displayName ?? null])).toEqual([
+    ['first', 'Alice', null],
+    ['a reply', 'Bob', 'Alice'],
+    ['another', 'Carol', null],
+  ]);
+  // The root channel fetch, then one batch for both author fetches (three requests unbatched).
+  expect(page.channelRequests).toBe(2);
+  expect(page.usersStatements).toBe(1);
+
+  // The members page reads its users in its own statement.
+  const members = await costOf(() =>
+    stack.expectData(alice, `query($id: ID!) { channel(id: $id) { members(first: 10) { edges { node { role user { id displayName } } } } } }`, { id: channel.id }),
+  );
+  expect(members.result.channel.members.edges.map((e: any) => [e.node.role, e.node.user.displayName])).toEqual([
+    ['OWNER', 'Alice'],
+    ['MEMBER', 'Bob'],
+    ['MEMBER', 'Carol'],
+  ]);
+  expect(members.usersStatements).toBe(0);
+});

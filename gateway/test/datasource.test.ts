@@ -4,6 +4,7 @@ import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/t
 import { ApolloServer } from '@apollo/server';
 import { closeServer, createMetrics, FORWARDED_USER_HEADER, graphqlHttpHandler, MAX_SUBGRAPH_BATCH } from '@commons/shared';
 import { GraphQLError } from 'graphql';
+import type { GatewayContext } from '../src/context';
 import { createSubgraphFetcher, ForwardingDataSource } from '../src/datasource';
 
 const TIMEOUT_MS = 400;
@@ -222,14 +223,14 @@ describe("batching one client request's queries to a subgraph", () => {
     for (const stop of stops) await stop();
   });
 
-  const operation = (query: string, context: object, variables?: Record<string, unknown>) => ({
+  const operation = (query: string, context: GatewayContext, variables?: Record<string, unknown>) => ({
     kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION as const,
     request: { query, variables },
     context,
     incomingRequestContext: {} as never,
   });
-  const echo = (text: string, context: object) => operation('query Echo($t: String!) { echo(text: $t) }', context, { t: text });
-  const caller = (name: string) => ({ forwardedUser: name, requestId: `req-${name}` });
+  const echo = (text: string, context: GatewayContext) => operation('query Echo($t: String!) { echo(text: $t) }', context, { t: text });
+  const caller = (name: string): GatewayContext => ({ forwardedUser: name, requestId: `req-${name}`, viewer: null });
 
   it("sends a request's queries of one tick as one batch, each answered with its own result", async () => {
     const subgraph = await startSubgraph({ allowBatches: true });
@@ -254,7 +255,7 @@ describe("batching one client request's queries to a subgraph", () => {
   it("never mixes two client requests, and sends mutations alone", async () => {
     const subgraph = await startSubgraph({ allowBatches: true });
     const source = dataSource(subgraph.url);
-    const viewerOf = (tag: string, context: object) => operation('query V($t: String!) { viewerOf(tag: $t) }', context, { t: tag });
+    const viewerOf = (tag: string, context: GatewayContext) => operation('query V($t: String!) { viewerOf(tag: $t) }', context, { t: tag });
     const alice = caller('alice');
     const [a, b] = await Promise.all([source.process(viewerOf('a', alice)), source.process(viewerOf('b', caller('bob')))]);
     expect([a.data, b.data]).toEqual([{ viewerOf: 'a:alice' }, { viewerOf: 'b:bob' }]);

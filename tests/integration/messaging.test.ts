@@ -587,6 +587,45 @@ describe('the latest-page cache', () => {
     expect(afterDelete[1].deletedAt).not.toBeNull();
   });
 
+  it('caches the pins with the page: one cache read answers both, and every pin change shows at once', async () => {
+    const { alice, bob, channel } = await room();
+    const [m1, m2, m3] = [await send(alice, channel.id, 'one'), await send(alice, channel.id, 'two'), await send(alice, channel.id, 'three')];
+    const BOTH = `query($id: ID!) { channel(id: $id) { messages(last: 10) { edges { node { id pinned } } } pinnedMessages { id body pinned } } }`;
+    const pins = async () => {
+      const { channel: first } = await stack.expectData(bob, BOTH, { id: channel.id });
+      const hits = stats().hits;
+      const misses = stats().misses;
+      const { channel: second } = await stack.expectData(bob, BOTH, { id: channel.id });
+      // The messages and the pins of one operation share one cache read, a hit.
+      expect([stats().hits, stats().misses]).toEqual([hits + 1, misses]);
+      expect(second).toEqual(first);
+      const pinnedOnPage = second.messages.edges.filter((e: any) => e.node.pinned).map((e: any) => e.node.id);
+      expect(pinnedOnPage.sort()).toEqual(second.pinnedMessages.map((m: any) => m.id).sort());
+      return second.pinnedMessages.map((m: any) => [m.id, m.body]);
+    };
+    expect(await pins()).toEqual([]);
+    await pin(alice, m1.id);
+    await pin(alice, m3.id);
+    expect(await pins()).toEqual([[m3.id, 'three'], [m1.id, 'one']]);
+    await edit(alice, m1.id, 'one, edited');
+    expect(await pins()).toEqual([[m3.id, 'three'], [m1.id, 'one, edited']]);
+    await pin(alice, m3.id, false);
+    await pin(alice, m2.id);
+    expect(await pins()).toEqual([[m2.id, 'two'], [m1.id, 'one, edited']]);
+    await remove(alice, m2.id);
+    expect(await pins()).toEqual([[m1.id, 'one, edited']]);
+
+    // A page cached before pins were cached (a replica of the previous version shares the
+    // cache) has none: the pins are then read from the database.
+    const pageKey = `msgcache:{${channel.id}}:page`;
+    const stored = JSON.parse((await stack.deps.redis!.get(pageKey))!);
+    delete stored.page.pinned;
+    await stack.deps.redis!.set(pageKey, JSON.stringify(stored), 'PX', 60_000);
+    expect((await stack.expectData(bob, PINNED, { id: channel.id })).channel.pinnedMessages).toEqual([
+      { id: m1.id, body: 'one, edited', pinned: true, author: { displayName: 'Alice' } },
+    ]);
+  });
+
   it('serves any `last` up to 100 from one cached page, with the right pageInfo', async () => {
     const alice = await person('Alice');
     const channel = await channelOf(alice);

@@ -2,6 +2,8 @@ import DataLoader from 'dataloader';
 import { messagesById, pinnedMessages, type Viewer } from '@commons/shared';
 import type { Message, MessageEdit, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import { reactionCounts, reactionsBy, type ReactionCount } from './domain/reactions';
+import { readLatestPage, type LatestPage } from './domain/history';
+import type { MessagePageCache } from './domain/messageCache';
 import { readStates, type ReadState } from './domain/readState';
 
 /** Per-operation loaders: every row a list of messages (or channels) can reach costs one query per batch. */
@@ -16,6 +18,11 @@ export interface MessageLoaders {
   editsByMessage: DataLoader<string, MessageEdit[]>;
   /** Pinned messages per channel, newest pin first. */
   pinnedByChannel: DataLoader<string, Message[]>;
+  /**
+   * Each channel's latest page and pins, read once per operation (the messages and the pins of a
+   * page load share it); the read primes the message and reaction-count loaders with its rows.
+   */
+  latestPage: DataLoader<string, LatestPage>;
   /** The viewer's read state per channel (only asked for channels the viewer belongs to). */
   readState: DataLoader<string, ReadState>;
   /** Forgets what this operation read about a message that it has just changed. */
@@ -31,7 +38,7 @@ function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => strin
   return keys.map((k) => groups.get(k) ?? []);
 }
 
-export function createLoaders(prisma: PrismaClient, viewer: Viewer | null): MessageLoaders {
+export function createLoaders(prisma: PrismaClient, viewer: Viewer | null, messageCache: MessagePageCache): MessageLoaders {
   const loaders = {
     messageById: new DataLoader<string, Message | null>((ids) => messagesById(prisma, ids)),
     reactionCounts: new DataLoader<string, ReactionCount[]>(async (ids) => {
@@ -49,6 +56,17 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null): Mess
     pinnedByChannel: new DataLoader<string, Message[]>(async (channelIds) => {
       return groupBy(channelIds, await pinnedMessages(prisma, channelIds), (r) => r.channelId);
     }),
+    latestPage: new DataLoader<string, LatestPage>((channelIds) =>
+      Promise.all(
+        channelIds.map(async (channelId) => {
+          const latest = await readLatestPage(prisma, messageCache, channelId).catch((err: Error) => err);
+          if (latest instanceof Error) return latest;
+          for (const row of [...latest.rows, ...(latest.pinned ?? [])]) loaders.messageById.prime(row.id, row);
+          for (const row of latest.rows) loaders.reactionCounts.prime(row.id, latest.counts.get(row.id) ?? []);
+          return latest;
+        }),
+      ),
+    ),
     readState: new DataLoader<string, ReadState>(async (channelIds) => {
       if (!viewer) return channelIds.map(() => ({ lastReadMessageId: null, unreadCount: 0 }));
       const states = await readStates(prisma, viewer.id, channelIds);
@@ -60,6 +78,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null): Mess
     clearMessage(messageId) {
       for (const loader of [loaders.messageById, loaders.reactionCounts, loaders.viewerReactions, loaders.editsByMessage]) loader.clear(messageId);
       loaders.pinnedByChannel.clearAll();
+      loaders.latestPage.clearAll();
     },
     clearAll() {
       for (const loader of Object.values(loaders)) loader.clearAll();

@@ -1,6 +1,7 @@
-import { badInput, channelMessages, decodeCursor, encodeCursor, MAX_PAGE_SIZE, toConnection, type Connection, type PageRequest } from '@commons/shared';
+import { badInput, channelMessages, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pinnedMessages, toConnection, type Connection, type PageRequest } from '@commons/shared';
 import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { MessageContext } from '../context';
+import type { MessagePageCache } from './messageCache';
 import { toMessageEvent, toMessageRow } from './messageRow';
 import { reactionCounts, type ReactionCount } from './reactions';
 
@@ -28,28 +29,41 @@ export async function messagesPage(prisma: PrismaClient, channelId: string, page
 /** The cache holds the largest page there is, plus one row that tells whether older ones exist. */
 const CACHED_ROWS = MAX_PAGE_SIZE + 1;
 
+/** A channel's latest messages (newest first) with their reaction counts, and its pins. */
+export interface LatestPage {
+  rows: Message[];
+  counts: Map<string, ReactionCount[]>;
+  /** Pinned, undeleted messages, newest pin first; null from a page cached before pins were. */
+  pinned: Message[] | null;
+}
+
+/**
+ * A channel's latest page from the shared cache; on a miss read from Postgres and cached (see
+ * MessagePageCache for why that cannot cache stale rows). The pins are cached with the rows:
+ * every pin, unpin, edit or delete replaces the page as it replaces the rows, and a page load
+ * asks for both.
+ */
+export async function readLatestPage(prisma: PrismaClient, cache: MessagePageCache, channelId: string): Promise<LatestPage> {
+  const { page: cached, version } = await cache.read(channelId);
+  if (cached) {
+    return {
+      rows: cached.rows.map(toMessageRow),
+      counts: new Map(Object.entries(cached.reactions)),
+      pinned: cached.pinned?.map(toMessageRow) ?? null,
+    };
+  }
+  const rows = await channelMessages(prisma, channelId, { direction: 'backward', limit: CACHED_ROWS });
+  const [counts, pinned] = await Promise.all([reactionCounts(prisma, rows.map((row) => row.id)), pinnedMessages(prisma, [channelId])]);
+  await cache.store(channelId, version, { rows: rows.map(toMessageEvent), reactions: Object.fromEntries(counts), pinned: pinned.map(toMessageEvent) });
+  return { rows, counts, pinned };
+}
+
 /**
  * The latest `limit` messages of a channel (`last: n` without `before`: what a client opens a
- * channel with), served from the channel's cached page with their reaction counts; on a miss
- * read from Postgres and cached (see MessagePageCache for why that cannot cache stale rows).
- * The rows and counts prime this operation's loaders: a hit reads neither messages nor reaction counts.
+ * channel with), from the operation's read of the channel's latest page.
  */
 export async function latestMessages(ctx: MessageContext, channelId: string, page: PageRequest): Promise<Connection<Message>> {
-  const { page: cached, version } = await ctx.messageCache.read(channelId);
-  let rows: Message[];
-  let counts: Map<string, ReactionCount[]>;
-  if (cached) {
-    rows = cached.rows.map(toMessageRow);
-    counts = new Map(Object.entries(cached.reactions));
-  } else {
-    rows = await channelMessages(ctx.prisma, channelId, { direction: 'backward', limit: CACHED_ROWS });
-    counts = await reactionCounts(ctx.prisma, rows.map((row) => row.id));
-    await ctx.messageCache.store(channelId, version, { rows: rows.map(toMessageEvent), reactions: Object.fromEntries(counts) });
-  }
-  for (const row of rows) {
-    ctx.loaders.messageById.prime(row.id, row);
-    ctx.loaders.reactionCounts.prime(row.id, counts.get(row.id) ?? []);
-  }
+  const { rows } = await ctx.loaders.latestPage.load(channelId);
   return toConnection(rows.slice(0, page.limit + 1), page, messageCursor);
 }
 

@@ -3,10 +3,12 @@ import type { Logger, Metrics, Redis } from '@commons/shared';
 import type { MessageEvent } from './messageRow';
 import type { ReactionCount } from './reactions';
 
-/** A channel's latest messages (newest first) with their reaction counts, as cached. */
+/** A channel's latest messages (newest first) with their reaction counts and its pins, as cached. */
 export interface CachedPage {
   rows: MessageEvent[];
   reactions: Record<string, ReactionCount[]>;
+  /** Absent from pages cached by a version before pins were cached (replicas share the cache). */
+  pinned?: MessageEvent[];
 }
 
 export interface CacheStats {

@@ -1,15 +1,19 @@
 import { poolOf } from '@commons/shared';
 import { person, startStack, type Stack } from '../testkit/stack';
 
-// The gateway sends the queries of one parallel step of a plan that go to the same subgraph as
-// one batched HTTP request, and the subgraph answers the batch with one context: a page's message
-// authors and the authors of the messages they reply to cost the channel subgraph one request and
-// one users statement, not two of each. A member list's users come with its page.
+// A page load's cost follows its round trips (HTTP requests to subgraphs, SQL statements), so
+// each saving is held here, counted off the real subgraphs and the shared pool:
+// - the gateway sends the queries of one parallel step of a plan that go to one subgraph as one
+//   batched HTTP request, and the subgraph answers it with one context: a page's message authors
+//   and the authors of the messages they reply to cost the channel subgraph one request and one
+//   users statement, not two of each;
+// - a member list reads its users in its own statement;
+// - a warm page's messages and pins come from the latest-page cache, without a statement.
 let stack: Stack;
 const statements: string[] = [];
 let channelRequests = 0;
 beforeAll(async () => {
-  stack = await startStack('subgraph_batching');
+  stack = await startStack('page_round_trips');
   const pool = poolOf(stack.deps.prisma);
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   (pool as { query: unknown }).query = (...args: unknown[]) => {
@@ -57,7 +61,7 @@ it("answers a page's authors and reply authors with one batched request and one 
   expect(page.channelRequests).toBe(2);
   expect(page.usersStatements).toBe(1);
 
-  // The members page reads its users in its own statement.
+  // The members page reads its users in its statement.
   const members = await costOf(() =>
     stack.expectData(alice, `query($id: ID!) { channel(id: $id) { members(first: 10) { edges { node { role user { id displayName } } } } } }`, { id: channel.id }),
   );
@@ -67,4 +71,20 @@ it("answers a page's authors and reply authors with one batched request and one 
     ['MEMBER', 'Carol'],
   ]);
   expect(members.usersStatements).toBe(0);
+});
+
+it("reads a warm page's messages and pins from the cache, without a statement", async () => {
+  const [alice, bob] = await Promise.all([person('Alice'), person('Bob')]);
+  const { createChannel: channel } = await stack.expectData(alice, `mutation { createChannel(input: { name: "pins", kind: TEXT }) { id } }`);
+  await stack.expectData(bob, `mutation($id: ID!) { joinChannel(channelId: $id) { role } }`, { id: channel.id });
+  const { sendMessage: sent } = await stack.expectData(alice, `mutation($id: ID!) { sendMessage(input: { channelId: $id, body: "pin me" }) { id } }`, { id: channel.id });
+  await stack.expectData(alice, `mutation($id: ID!) { pinMessage(id: $id, pinned: true) { id } }`, { id: sent.id });
+  const PAGE = `query($id: ID!) { channel(id: $id) { messages(last: 10) { edges { node { body } } } pinnedMessages { id body } } }`;
+  await stack.expectData(bob, PAGE, { id: channel.id });
+
+  statements.length = 0;
+  const warm = await stack.expectData(bob, PAGE, { id: channel.id });
+  expect(warm.channel.pinnedMessages).toEqual([{ id: sent.id, body: 'pin me' }]);
+  expect(warm.channel.messages.edges).toEqual([{ node: { body: 'pin me' } }]);
+  expect(statements.filter((s) => /\bFROM messages\b/.test(s))).toEqual([]);
 });

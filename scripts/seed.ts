@@ -829,7 +829,8 @@ async function main(): Promise<void> {
   try {
     const ran = await migrate(databaseUrl);
     if (ran.length) console.log(`migrations applied: ${ran.join(', ')}`);
-    prisma = createPrisma({ url: databaseUrl, ...config.db });
+    // The embedded server runs every connection in one session: no named statements there.
+    prisma = createPrisma({ url: databaseUrl, ...config.db, preparedStatements: config.db.preparedStatements && !embedded });
     const started = Date.now();
     const s = await seedCommunity(prisma, options);
     const where = embedded ? `the embedded database in ${path.resolve(config.dataDir)}` : 'DATABASE_URL';

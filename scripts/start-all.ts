@@ -35,7 +35,8 @@ async function main() {
   const ran = await migrate(databaseUrl);
   if (ran.length) logger.info({ ran }, 'migrations applied');
 
-  const prisma = createPrisma({ url: databaseUrl, ...config.db });
+  // The embedded server runs every connection in one session: no named statements there.
+  const prisma = createPrisma({ url: databaseUrl, ...config.db, preparedStatements: config.db.preparedStatements && Boolean(config.databaseUrl) });
   const pubsub = createPubSub({ redisUrl: config.redisUrl, logger });
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : null;
   const metrics = createMetrics();

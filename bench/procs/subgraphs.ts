@@ -26,7 +26,8 @@ serveChild(async () => {
   const e = env();
   const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: e.jwtSecret, GATEWAY_SECRET: e.gatewaySecret, LOG_LEVEL: 'silent' });
   const logger = createLogger('bench-subgraphs', 'silent');
-  const prisma = createPrisma({ url: e.databaseUrl, poolSize: e.poolSize, connectTimeoutMs: 5000 });
+  // As a deployment's subgraphs run against a real Postgres (DB_PREPARED_STATEMENTS defaults on).
+  const prisma = createPrisma({ url: e.databaseUrl, poolSize: e.poolSize, connectTimeoutMs: 5000, preparedStatements: config.db.preparedStatements });
   const pubsub = new RedisPubSub({ url: e.redisUrl, prefix: e.prefix, logger });
   const redis = new Redis(e.redisUrl, { keyPrefix: e.prefix, maxRetriesPerRequest: 1 });
   const deps = { prisma, pubsub, redis, logger, metrics: createMetrics() };

@@ -7,6 +7,11 @@ const bool = z
   .enum(['true', 'false', '1', '0', ''])
   .optional()
   .transform((v) => v === 'true' || v === '1');
+const boolDefault = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
@@ -19,6 +24,7 @@ const schema = z
     DATABASE_URL: z.string().url().optional(),
     DB_POOL_SIZE: positiveInt(10),
     DB_CONNECT_TIMEOUT_MS: positiveInt(5000),
+    DB_PREPARED_STATEMENTS: boolDefault(true),
     REDIS_URL: z.string().url().optional(),
     DATA_DIR: z.string().default('.data'),
     EMBEDDED_PG_PORT: port(0),
@@ -108,7 +114,8 @@ export interface Config {
   logLevel: string;
   /** Unset means the embedded PGlite server is started (run mode 1). */
   databaseUrl?: string;
-  db: { poolSize: number; connectTimeoutMs: number };
+  /** `preparedStatements`: see DatabaseOptions (shared/src/prisma.ts); never on the embedded database. */
+  db: { poolSize: number; connectTimeoutMs: number; preparedStatements: boolean };
   /** Unset means the in-process pub/sub is used. */
   redisUrl?: string;
   dataDir: string;
@@ -162,7 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     production,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
-    db: { poolSize: e.DB_POOL_SIZE, connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS },
+    db: { poolSize: e.DB_POOL_SIZE, connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS, preparedStatements: e.DB_PREPARED_STATEMENTS },
     redisUrl: e.REDIS_URL,
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,

@@ -3,7 +3,7 @@ import type { ChannelAccessRow } from './access';
 import type { Channel, Membership, Message, User } from './generated/prisma/client';
 import type { MemberRole } from './generated/prisma/enums';
 import { isUuid } from './ids';
-import { poolOf, type PrismaClient } from './prisma';
+import { poolOf, usesPreparedStatements, type PrismaClient } from './prisma';
 
 /*
  * The hottest batch reads (access checks, the channel subgraph's loaders, the message page) as
@@ -16,8 +16,8 @@ import { poolOf, type PrismaClient } from './prisma';
  *
  * Rows come out exactly as Prisma's (shared/test/pg-reads.test.ts compares them): columns
  * aliased to the field names, timestamptz as Date, enums as their names, BIGINT as bigint.
- * Statements stay unnamed (no server-side prepared statements): the embedded database
- * (pglite-socket) runs every connection in one session, where names would collide.
+ * Statements are named prepared statements where the client was made with `preparedStatements`
+ * (every real Postgres by default), unnamed on the embedded database (see DatabaseOptions).
  */
 
 const INT8_OID = 20;
@@ -26,12 +26,23 @@ const types = {
     oid === INT8_OID ? BigInt : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+// One name per statement text for the process: pg prepares a name once per connection and
+// refuses the same name with another text.
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `commons_${statementNames.size}`));
+  return name;
+}
+
 /**
  * The rows of one statement on the pool under `prisma`, parsed as Prisma parses them (see above),
- * for a subgraph's own hot reads. `values` are bound parameters: never interpolate into `text`.
+ * for a subgraph's own hot reads; a named prepared statement where the client uses them.
+ * `values` are bound parameters: never interpolate into `text`.
  */
 export async function pgRows<T extends object>(prisma: PrismaClient, text: string, values: unknown[]): Promise<T[]> {
-  return (await poolOf(prisma).query<T>({ text, values, types })).rows;
+  const name = usesPreparedStatements(prisma) ? statementName(text) : undefined;
+  return (await poolOf(prisma).query<T>({ name, text, values, types })).rows;
 }
 
 /** `rows` in the order of `keys`, null for a key with no row. */

@@ -4,11 +4,13 @@ import {
   channelAccessById,
   channelMessages,
   channelsById,
+  createPrisma,
   messageByClientId,
   messagesById,
   pinnedMessages,
   poolOf,
   usersById,
+  usesPreparedStatements,
 } from '@commons/shared';
 import { createChannel, createUser } from '../../tests/testkit/builders';
 import { createTestDeps } from '../../tests/testkit/subgraph';
@@ -151,4 +153,36 @@ test('a message by its clientId matches Prisma, and is per author', async () => 
   expect((await messageByClientId(prisma(), author.id, 'c-1'))?.id).toBe(sent.id);
   expect(await messageByClientId(prisma(), other.id, 'c-1')).toBeNull();
   expect(await messageByClientId(prisma(), author.id, 'c-2')).toBeNull();
+});
+
+test('runs as named prepared statements where the client uses them, with the same rows as unnamed ones', async () => {
+  const users = [await createUser(prisma()), await createUser(prisma())];
+  const ids = users.map((u) => u.id);
+  const unnamed = createPrisma({ url: t.db.url, poolSize: 2, connectTimeoutMs: 5000 });
+  try {
+    const sent = (client: typeof unnamed) => {
+      const spy = jest.spyOn(poolOf(client), 'query');
+      return () => {
+        const configs = spy.mock.calls.map((call) => call[0] as unknown as { name?: string; text: string });
+        spy.mockRestore();
+        return configs;
+      };
+    };
+    const namedSent = sent(prisma());
+    // Twice on each connection of the pool: the second run uses what the first prepared.
+    const named = await Promise.all(Array.from({ length: 6 }, () => usersById(prisma(), ids)));
+    const unnamedSent = sent(unnamed);
+    const plain = await usersById(unnamed, ids);
+    for (const rows of named) expect(rows).toEqual(plain);
+
+    const [first, ...rest] = namedSent();
+    expect(first.name).toMatch(/^commons_\d+$/);
+    // One name per statement text, the same every time.
+    expect(new Set(rest.map((c) => c.name))).toEqual(new Set([first.name]));
+    expect(unnamedSent().map((c) => c.name)).toEqual([undefined]);
+    expect(usesPreparedStatements(prisma())).toBe(true);
+    expect(usesPreparedStatements(unnamed)).toBe(false);
+  } finally {
+    await unnamed.$disconnect();
+  }
 });

@@ -30,7 +30,8 @@ export async function createTestDeps(label: string, redisUrl = TEST_REDIS_URL) {
   const replicaDeps = (): ServiceDeps => {
     const logger = createLogger(label, process.env.TEST_LOG_LEVEL ?? 'silent');
     const deps = {
-      prisma: createPrisma({ url: db.url, poolSize: 10, connectTimeoutMs: 5000 }),
+      // Named prepared statements, as on every real Postgres by default (DB_PREPARED_STATEMENTS).
+      prisma: createPrisma({ url: db.url, poolSize: 10, connectTimeoutMs: 5000, preparedStatements: true }),
       pubsub: new RedisPubSub({ url: redisUrl, prefix, logger }),
       // Keys under the file's own prefix, so test files never share caches or limits.
       redis: new Redis(redisUrl, { keyPrefix: prefix, maxRetriesPerRequest: 1, enableOfflineQueue: false }),

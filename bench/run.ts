@@ -23,7 +23,7 @@ import { TEST_REDIS_URL } from '../tests/testkit/database';
 import { benchEnvVars, type BenchEnv } from './lib/env';
 import { openLiveSession, settle, type LiveDeps, type LiveRun, type LiveSession } from './lib/live';
 import { checkGraphQL, sequentialLatency, throughput, type HttpTarget } from './lib/load';
-import { postgresCpuUs } from './lib/postgres-cpu';
+import { serverCpuUs } from './lib/server-cpu';
 import { killAllChildren, startProc, startScriptNodeFlags, type Proc } from './lib/proc';
 import { summarizeProfile, type ProfileSummary } from './lib/profile';
 import { apiSchema, buildOperation, Q1_SHAPE, Q2_SHAPE, S1_SHAPE, W1_SHAPE, withoutPath, type BuiltOperation, type Shape } from './lib/queries';
@@ -90,6 +90,8 @@ interface WindowResult {
   subgraphCpuMsPerReq?: number;
   /** The PostgreSQL server's CPU (every backend) per request. */
   postgresCpuMsPerReq?: number;
+  /** The Redis server's CPU per request. */
+  redisCpuMsPerReq?: number;
   /** The bench process's own CPU per request: the load generator. */
   loadCpuMsPerReq?: number;
   fetchesPerReq?: number;
@@ -276,9 +278,9 @@ async function main() {
       const gw = gwKey ? gateways[gwKey] : undefined;
       if (gw) await gw.call('resetEld');
       const [g0, gc0, s0, sc0] = await Promise.all([gw?.stats(), gw?.call('counters'), subgraphs.stats(), subgraphs.call('counters')]);
-      const [pg0, load0] = [postgresCpuUs(), process.cpuUsage()];
+      const [pg0, redis0, load0] = [serverCpuUs('postgres'), serverCpuUs('redis-server'), process.cpuUsage()];
       const r = await throughput(target, P.connections, seconds);
-      const [pg1, load1] = [postgresCpuUs(), process.cpuUsage(load0)];
+      const [pg1, redis1, load1] = [serverCpuUs('postgres'), serverCpuUs('redis-server'), process.cpuUsage(load0)];
       const [g1, gc1, s1s, sc1] = await Promise.all([gw?.stats(), gw?.call('counters'), subgraphs.stats(), subgraphs.call('counters')]);
       const subgraphRequests = Object.keys(sc1.requests).reduce((a, k) => a + sc1.requests[k] - sc0.requests[k], 0);
       const n = r.requests > 0 ? r.requests : NaN;
@@ -291,6 +293,7 @@ async function main() {
         gatewayEldP99Ms: g1?.eld.p99,
         subgraphCpuMsPerReq: (s1s.cpuUserUs + s1s.cpuSystemUs - s0.cpuUserUs - s0.cpuSystemUs) / 1000 / n,
         postgresCpuMsPerReq: pg0 !== undefined && pg1 !== undefined ? (pg1 - pg0) / 1000 / n : undefined,
+        redisCpuMsPerReq: redis0 !== undefined && redis1 !== undefined ? (redis1 - redis0) / 1000 / n : undefined,
         loadCpuMsPerReq: (load1.user + load1.system) / 1000 / n,
         fetchesPerReq: gc0 && gc1 ? (gc1.count - gc0.count) / n : undefined,
         representationsPerReq: gc0 && gc1 ? (gc1.representations - gc0.representations) / n : undefined,
@@ -324,7 +327,7 @@ async function main() {
       const published0 = publishedIn(cids);
       await gateways.ours!.call('resetEld');
       const [g0, sub0] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
-      const pg0 = postgresCpuUs();
+      const [pg0, redis0] = [serverCpuUs('postgres'), serverCpuUs('redis-server')];
       let i = 0;
       let bad = 0;
       let firstBad: string | undefined;
@@ -357,7 +360,7 @@ async function main() {
         ],
       });
       await sleep(500);
-      const pg1 = postgresCpuUs();
+      const [pg1, redis1] = [serverCpuUs('postgres'), serverCpuUs('redis-server')];
       const [g1, sub1] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
       const stored = (await countStored()) - stored0;
       const published = publishedIn(cids) - published0;
@@ -374,6 +377,7 @@ async function main() {
         gatewayCpuMsPerReq: (g1.cpuUserUs + g1.cpuSystemUs - g0.cpuUserUs - g0.cpuSystemUs) / 1000 / n,
         subgraphCpuMsPerReq: (sub1.cpuUserUs + sub1.cpuSystemUs - sub0.cpuUserUs - sub0.cpuSystemUs) / 1000 / n,
         postgresCpuMsPerReq: pg0 !== undefined && pg1 !== undefined ? (pg1 - pg0) / 1000 / n : undefined,
+        redisCpuMsPerReq: redis0 !== undefined && redis1 !== undefined ? (redis1 - redis0) / 1000 / n : undefined,
         gatewayEldP99Ms: g1.eld.p99,
         extra: {
           storedPerSec: stored / r.duration,
@@ -412,7 +416,7 @@ async function main() {
         for (const w of order) windows[w.name].push(await w.run(P.windowS, `r${r}`));
         const cpu = (w: Workload) => {
           const x = windows[w.name][r];
-          const parts = Object.entries({ gateway: x.gatewayCpuMsPerReq, subgraphs: x.subgraphCpuMsPerReq, postgres: x.postgresCpuMsPerReq, load: x.loadCpuMsPerReq })
+          const parts = Object.entries({ gateway: x.gatewayCpuMsPerReq, subgraphs: x.subgraphCpuMsPerReq, postgres: x.postgresCpuMsPerReq, redis: x.redisCpuMsPerReq, load: x.loadCpuMsPerReq })
             .filter(([, v]) => v)
             .map(([k, v]) => `${k} ${v!.toFixed(2)}`);
           return parts.length ? ` (CPU ms: ${parts.join(', ')})` : '';
@@ -789,6 +793,7 @@ async function main() {
             gatewayEldP99Ms: s((x) => x.gatewayEldP99Ms),
             subgraphCpuMsPerReq: s((x) => x.subgraphCpuMsPerReq),
             postgresCpuMsPerReq: s((x) => x.postgresCpuMsPerReq),
+            redisCpuMsPerReq: s((x) => x.redisCpuMsPerReq),
             loadCpuMsPerReq: s((x) => x.loadCpuMsPerReq),
             fetchesPerReq: s((x) => x.fetchesPerReq),
             representationsPerReq: s((x) => x.representationsPerReq),

@@ -143,6 +143,7 @@ p50 added by our gateway (per round, gateway minus direct): **${spread(r.q1Laten
       spread(gw(k).gatewayCpuMsPerReq),
       gw(k).subgraphCpuMsPerReq ? spread(gw(k).subgraphCpuMsPerReq) : '',
       gw(k).postgresCpuMsPerReq ? spread(gw(k).postgresCpuMsPerReq) : '',
+      gw(k).redisCpuMsPerReq ? spread(gw(k).redisCpuMsPerReq) : '',
       gw(k).loadCpuMsPerReq ? spread(gw(k).loadCpuMsPerReq) : '',
       spread(gw(k).gatewayEldP99Ms),
       fmt(med(gw(k).subgraphRequestsPerReq)),
@@ -158,7 +159,7 @@ The query a chat client sends when it opens a channel, built from the contract a
 ${r.operations.q2}
 \`\`\`
 
-${table(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'gateway CPU ms/req', 'subgraphs CPU ms/req', 'Postgres CPU ms/req', 'load generator CPU ms/req', 'gateway event-loop p99 ms', 'subgraph HTTP requests/req', 'same page as ours', 'errors'], q2Rows)}
+${table(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'gateway CPU ms/req', 'subgraphs CPU ms/req', 'Postgres CPU ms/req', 'Redis CPU ms/req', 'load generator CPU ms/req', 'gateway event-loop p99 ms', 'subgraph HTTP requests/req', 'same page as ours', 'errors'], q2Rows)}
 
 Ratios per round: ${['Q2 ours / stock Apollo (req/s)', 'Q2 stock Apollo / ours (gateway CPU per request)', 'Q2 ours / Hive (req/s)', 'Q2 Hive / ours (gateway CPU per request)']
     .filter((k) => ratio(k))

@@ -1,16 +1,17 @@
-// The CPU time of the machine's PostgreSQL server, read from /proc, so the bench can say how much
-// of a request's cost is the database's: it serves every gateway alike, and on a 2-core machine
-// it is part of what dilutes the ratios between them. No library reads another process's /proc
-// stat; this is a dozen lines.
+// The CPU time of the machine's PostgreSQL and Redis servers, read from /proc, so the bench can
+// say how much of a request's cost is theirs: they serve every gateway alike, and on a 2-core
+// machine they are part of what dilutes the ratios between them. No library reads another
+// process's /proc stat; this is a dozen lines.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux the bench runs on
 
 /**
- * Microseconds of CPU that processes named `postgres` have used, or undefined where there is no
- * /proc. Exited backends count through their parent's cutime and cstime, so the total only grows.
+ * Microseconds of CPU that processes named `name` (`postgres`, `redis-server`) have used, or
+ * undefined where there is no /proc. Exited children (Postgres backends) count through their
+ * parent's cutime and cstime, so the total only grows.
  */
-export function postgresCpuUs(): number | undefined {
+export function serverCpuUs(name: string): number | undefined {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
@@ -28,7 +29,7 @@ export function postgresCpuUs(): number | undefined {
     // comm may hold spaces and parentheses: the fields after it start after the last ')'.
     const open = stat.indexOf('(');
     const close = stat.lastIndexOf(')');
-    if (stat.slice(open + 1, close) !== 'postgres') continue;
+    if (stat.slice(open + 1, close) !== name) continue;
     const fields = stat.slice(close + 2).split(' ');
     // utime, stime, cutime, cstime are fields 14-17 of stat; fields[0] here is field 3.
     for (let i = 11; i <= 14; i++) ticks += Number(fields[i]);

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { AccessGrants } from './access-grant';
 import type { Viewer } from './auth';
 import { forbidden, notFound, unauthenticated } from './errors';
 import type { Membership, PrismaClient } from './generated/prisma/client';
@@ -25,8 +26,29 @@ export class ChannelAccess {
   constructor(
     prisma: PrismaClient,
     readonly viewer: Viewer | null,
+    private readonly grants?: AccessGrants,
   ) {
     this.channels = new DataLoader((ids) => channelAccessById(prisma, ids, viewer?.id ?? null));
+  }
+
+  /**
+   * A signed grant of what this request read about the channel (see access-grant.ts), for the
+   * other subgraphs; null when the caller may not read it (or there is no one to sign for).
+   */
+  async grant(channelId: string): Promise<string | null> {
+    if (!this.viewer || !this.grants || !(await this.canRead(channelId))) return null;
+    const read = await this.channels.load(channelId);
+    return read ? this.grants.sign(read, this.viewer.id) : null;
+  }
+
+  /**
+   * Takes the access row from a grant the channel subgraph signed for this caller and channel in
+   * this request, so that checking it reads nothing; anything else is ignored (the row is read).
+   */
+  async acceptGrant(channelId: string, grant: unknown): Promise<void> {
+    if (!this.viewer || !this.grants || grant == null || !isUuid(channelId)) return;
+    const read = await this.grants.verify(grant, channelId, this.viewer.id);
+    if (read) this.channels.prime(channelId, read);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChannelAccess } from './access';
+import type { AccessGrants } from './access-grant';
 import type { Viewer } from './auth';
 import type { PrismaClient } from './generated/prisma/client';
 import type { Logger } from './logger';
@@ -29,13 +30,14 @@ export interface BaseContext extends ServiceDeps {
   liveAdmission?: boolean;
 }
 
-export function createBaseContext(deps: ServiceDeps, viewer: Viewer | null, requestId?: string): BaseContext {
+/** `grants`: the subgraph's access grants (signed with the gateway secret); without, none are made or taken. */
+export function createBaseContext(deps: ServiceDeps, viewer: Viewer | null, requestId?: string, grants?: AccessGrants): BaseContext {
   const id = requestId ?? randomUUID();
   return {
     ...deps,
     logger: deps.logger.child({ requestId: id }),
     requestId: id,
     viewer,
-    access: new ChannelAccess(deps.prisma, viewer),
+    access: new ChannelAccess(deps.prisma, viewer, grants),
   };
 }

@@ -1,4 +1,5 @@
 export * from './access';
+export * from './access-grant';
 export * from './auth';
 export * from './config';
 export * from './context';

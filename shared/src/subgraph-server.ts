@@ -12,6 +12,7 @@ import express from 'express';
 import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { createAccessGrants } from './access-grant';
 import { createForwardedUserVerifier, FORWARDED_USER_HEADER } from './auth';
 import { createBaseContext, type BaseContext, type ServiceDeps } from './context';
 import { documentCache } from './document-cache';
@@ -50,6 +51,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const { deps, name } = options;
   const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
   const verifyForwardedUser = createForwardedUserVerifier(options.gatewaySecret);
+  const grants = createAccessGrants(options.gatewaySecret);
   const formatError = formatServiceError(deps.logger);
 
   const app = express();
@@ -91,7 +93,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
       },
       context: async (_ctx, _id, payload) => {
         const viewer = await verifyForwardedUser(payload.extensions?.[FORWARDED_USER_HEADER] as string | undefined);
-        return options.extendContext(createBaseContext(deps, viewer));
+        return options.extendContext(createBaseContext(deps, viewer, undefined, grants));
       },
       onOperation: (ctx, id, payload, _args, result) => {
         if (payload.extensions?.[LIVE_MARKER_EXTENSION] === true && Symbol.asyncIterator in Object(result)) {
@@ -111,7 +113,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     schema,
     checkDocument: documents.get,
     verifyForwardedUser,
-    admissionContext: (viewer) => options.extendContext({ ...createBaseContext(deps, viewer), liveAdmission: true }),
+    admissionContext: (viewer) => options.extendContext({ ...createBaseContext(deps, viewer, undefined, grants), liveAdmission: true }),
     formatError,
     logger: deps.logger,
   });
@@ -158,7 +160,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
           });
         },
       );
-      return options.extendContext(createBaseContext(deps, viewer, req.headers['x-request-id'] as string | undefined));
+      return options.extendContext(createBaseContext(deps, viewer, req.headers['x-request-id'] as string | undefined, grants));
     },
   });
   httpServer.on('request', routeGraphQL(serveGraphQL, app));

@@ -1,5 +1,6 @@
-import { poolOf } from '@commons/shared';
+import { createAccessGrants, createForwardedUserSigner, FORWARDED_USER_HEADER, poolOf } from '@commons/shared';
 import { person, startStack, type Stack } from '../testkit/stack';
+import { TEST_GATEWAY_SECRET } from '../testkit/subgraph';
 
 // A page load's cost follows its round trips (HTTP requests to subgraphs, SQL statements), so
 // each saving is held here, counted off the real subgraphs and the shared pool:
@@ -8,7 +9,10 @@ import { person, startStack, type Stack } from '../testkit/stack';
 //   and the authors of the messages they reply to cost the channel subgraph one request and one
 //   users statement, not two of each;
 // - a member list reads its users in its own statement;
-// - a warm page's messages and pins come from the latest-page cache, without a statement.
+// - a warm page's messages and pins come from the latest-page cache, without a statement;
+// - the message, voice and board subgraphs check access on the channel subgraph's grant (the
+//   access row it read for this request) instead of reading the row again; a grant that is not
+//   this caller's is ignored, and a removal still takes effect on the next request.
 let stack: Stack;
 const statements: string[] = [];
 let channelRequests = 0;
@@ -87,4 +91,63 @@ it("reads a warm page's messages and pins from the cache, without a statement", 
   expect(warm.channel.pinnedMessages).toEqual([{ id: sent.id, body: 'pin me' }]);
   expect(warm.channel.messages.edges).toEqual([{ node: { body: 'pin me' } }]);
   expect(statements.filter((s) => /\bFROM messages\b/.test(s))).toEqual([]);
+});
+
+/** The access check's own statement (the channel subgraph's row read has the channel's columns too). */
+const accessStatements = () => statements.filter((s) => /^\s*SELECT c\.id, c\.kind, c\.visibility, c\.archived_at AS "archivedAt", m\.role/.test(s)).length;
+
+const PRIVATE_PAGE = `query($id: ID!) { channel(id: $id) { name messages(last: 5) { edges { node { body } } } pinnedMessages { id }
+  unreadCount voiceParticipants { id } threads(first: 5) { edges { node { id } } } } }`;
+
+async function privateRoom() {
+  const [alice, bob] = await Promise.all([person('Alice'), person('Bob')]);
+  await stack.expectData(bob, `{ me { id } }`);
+  const { createChannel: channel } = await stack.expectData(alice, `mutation { createChannel(input: { name: "secret", kind: TEXT, visibility: PRIVATE }) { id } }`);
+  await stack.expectData(alice, `mutation($c: ID!, $u: ID!) { inviteMember(channelId: $c, userId: $u) { role } }`, { c: channel.id, u: bob.id });
+  await stack.expectData(alice, `mutation($id: ID!) { sendMessage(input: { channelId: $id, body: "for members" }) { id } }`, { id: channel.id });
+  return { alice, bob, channelId: channel.id as string };
+}
+
+it("checks a page's channel fields in the other subgraphs on the channel subgraph's grant, and a removal on the next request", async () => {
+  const { alice, bob, channelId } = await privateRoom();
+  statements.length = 0;
+  const page = await stack.expectData(bob, PRIVATE_PAGE, { id: channelId });
+  expect(page.channel).toMatchObject({ name: 'secret', messages: { edges: [{ node: { body: 'for members' } }] }, voiceParticipants: [], threads: { edges: [] } });
+  expect(accessStatements()).toBe(0);
+
+  await stack.expectData(alice, `mutation($c: ID!, $u: ID!) { removeMember(channelId: $c, userId: $u) }`, { c: channelId, u: bob.id });
+  const after = await stack.request(bob, PRIVATE_PAGE, { id: channelId });
+  expect(after.data?.channel ?? null).toBeNull();
+  expect(JSON.stringify(after)).not.toContain('for members');
+});
+
+it("ignores a grant that is not the caller's: the subgraph reads the row and refuses", async () => {
+  const { alice, channelId } = await privateRoom();
+  const outsider = await person('Mallory');
+  const signUser = createForwardedUserSigner(TEST_GATEWAY_SECRET);
+  const ENTITY = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Channel { messages(last: 5) { edges { node { body } } } } } }`;
+  const asOutsider = async (accessGrant: string) => {
+    const res = await fetch(stack.subgraphUrls.message, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [FORWARDED_USER_HEADER]: await signUser(outsider) },
+      body: JSON.stringify({ query: ENTITY, variables: { r: [{ __typename: 'Channel', id: channelId, accessGrant }] } }),
+    });
+    return (await res.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> };
+  };
+  const claims = {
+    channel: { id: channelId, kind: 'TEXT' as const, visibility: 'PUBLIC' as const, archivedAt: null },
+    membership: { channelId, userId: outsider.id, role: 'OWNER' as const, joinedAt: new Date() },
+  };
+  const refusals = [
+    // Alice's grant, presented by someone else.
+    await createAccessGrants(TEST_GATEWAY_SECRET).sign({ ...claims, membership: { ...claims.membership, userId: alice.id } }, alice.id),
+    // Made up for the outsider, signed with the wrong secret.
+    await createAccessGrants('not-the-gateway-secret-0123456789-abcdefgh').sign(claims, outsider.id),
+    'garbage',
+  ];
+  for (const grant of refusals) {
+    const res = await asOutsider(grant);
+    expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(JSON.stringify(res)).not.toContain('for members');
+  }
 });

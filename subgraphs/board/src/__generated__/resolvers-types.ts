@@ -21,6 +21,8 @@ export type Scalars = {
 
 export type Channel = {
   __typename?: 'Channel';
+  /** The channel subgraph's access grant (see there): these fields check access on it. */
+  accessGrant: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   /**
    * The channel's discussion threads (FORUM channels; empty for others): pinned threads first,
@@ -294,7 +296,9 @@ export type FederationTypes = ResolversObject<{
 export type FederationReferenceTypes = ResolversObject<{
   Channel:
     ( { __typename: 'Channel' }
-    & GraphQLRecursivePick<FederationTypes['Channel'], {"id":true}> );
+    & GraphQLRecursivePick<FederationTypes['Channel'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}> ) );
   Post:
     ( { __typename: 'Post' }
     & GraphQLRecursivePick<FederationTypes['Post'], {"id":true}> );
@@ -308,8 +312,8 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Channel: ResolverTypeWrapper<ChannelRef>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CreateThreadInput: CreateThreadInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -331,8 +335,8 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Channel: ChannelRef;
-  ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   CreateThreadInput: CreateThreadInput;
   DateTime: Scalars['DateTime']['output'];

@@ -6,8 +6,12 @@ import { normalizeTag } from '../domain/validation';
 const DEFAULT_PAGE_SIZE = 20;
 
 export const Channel: ChannelResolvers = {
-  // Only the id is needed here; the channel subgraph owns the rest (and decides visibility).
-  __resolveReference: (ref) => ({ id: ref.id }),
+  // Only the id is needed here; the channel subgraph owns the rest, and vouches for the access
+  // row it read in this request (the fields below check access on it; see access-grant.ts).
+  async __resolveReference(ref, ctx) {
+    await ctx.access.acceptGrant(ref.id, 'accessGrant' in ref ? ref.accessGrant : undefined);
+    return { id: ref.id };
+  },
   async threads(channel, args, ctx) {
     const access = await ctx.access.requireReadable(channel.id);
     const page = parsePageArgs({ first: args.first, after: args.after }, DEFAULT_PAGE_SIZE);

@@ -20,4 +20,6 @@ export const Channel: ChannelResolvers = {
     return listMembers(ctx.prisma, channel.id, args, (user) => ctx.loaders.user.prime(user.id, user));
   },
   viewerMembership: (channel, _args, ctx) => ctx.access.membership(channel.id),
+  // For the other subgraphs' channel fields, which require it (see access-grant.ts).
+  accessGrant: (channel, _args, ctx) => ctx.access.grant(channel.id),
 };

@@ -21,6 +21,8 @@ export type Scalars = {
 
 export type Channel = {
   __typename?: 'Channel';
+  /** The channel subgraph's access grant (see there): these fields check access on it. */
+  accessGrant: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   /** The caller's read marker; null until they mark something read. */
   lastReadMessageId: Maybe<Scalars['ID']['output']>;
@@ -368,7 +370,22 @@ export type FederationTypes = ResolversObject<{
 export type FederationReferenceTypes = ResolversObject<{
   Channel:
     ( { __typename: 'Channel' }
-    & GraphQLRecursivePick<FederationTypes['Channel'], {"id":true}> );
+    & GraphQLRecursivePick<FederationTypes['Channel'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}> ) );
   Message:
     ( { __typename: 'Message' }
     & GraphQLRecursivePick<FederationTypes['Message'], {"id":true}> );
@@ -379,8 +396,8 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Channel: ResolverTypeWrapper<ChannelRef>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Message: ResolverTypeWrapper<MessageModel>;
@@ -401,8 +418,8 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Channel: ChannelRef;
-  ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   Message: MessageModel;

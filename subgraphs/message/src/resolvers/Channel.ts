@@ -5,8 +5,12 @@ import { latestMessages, messagesPage } from '../domain/history';
 const DEFAULT_PAGE_SIZE = 50;
 
 export const Channel: ChannelResolvers = {
-  // Only the id is needed here; the channel subgraph owns the rest.
-  __resolveReference: (ref) => ({ id: ref.id }),
+  // Only the id is needed here; the channel subgraph owns the rest, and vouches for the access
+  // row it read in this request (the fields below check access on it; see access-grant.ts).
+  async __resolveReference(ref, ctx) {
+    await ctx.access.acceptGrant(ref.id, 'accessGrant' in ref ? ref.accessGrant : undefined);
+    return { id: ref.id };
+  },
   async messages(channel, args, ctx) {
     await ctx.access.requireReadable(channel.id);
     const page = parsePageArgs(args, DEFAULT_PAGE_SIZE);

@@ -20,6 +20,8 @@ export type Scalars = {
 
 export type Channel = {
   __typename?: 'Channel';
+  /** The channel subgraph's access grant (see there): these fields check access on it. */
+  accessGrant: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   /** Who is in the channel's voice room, in joining order; empty for channels that are not VOICE. */
   voiceParticipants: Array<VoiceParticipant>;
@@ -244,7 +246,9 @@ export type FederationTypes = ResolversObject<{
 export type FederationReferenceTypes = ResolversObject<{
   Channel:
     ( { __typename: 'Channel' }
-    & GraphQLRecursivePick<FederationTypes['Channel'], {"id":true}> );
+    & GraphQLRecursivePick<FederationTypes['Channel'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Channel'], {"accessGrant":true}> ) );
   VoiceParticipant:
     ( { __typename: 'VoiceParticipant' }
     & GraphQLRecursivePick<FederationTypes['VoiceParticipant'], {"id":true}> );
@@ -255,10 +259,10 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Channel: ResolverTypeWrapper<ChannelRef>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   IceServer: ResolverTypeWrapper<IceServer>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Signal: ResolverTypeWrapper<Signal>;
@@ -273,10 +277,10 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Channel: ChannelRef;
+  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
   IceServer: IceServer;
-  String: Scalars['String']['output'];
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
   Signal: Signal;

@@ -151,3 +151,11 @@ it("ignores a grant that is not the caller's: the subgraph reads the row and ref
     expect(JSON.stringify(res)).not.toContain('for members');
   }
 });
+
+it('keeps the grant out of the API: clients can neither see nor ask for it', async () => {
+  const { bob, channelId } = await privateRoom();
+  const asked = await stack.request(bob, `query($id: ID!) { channel(id: $id) { accessGrant } }`, { id: channelId });
+  expect(asked.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  const { __type } = await stack.expectData(bob, `{ __type(name: "Channel") { fields { name } } }`);
+  expect(__type.fields.map((f: { name: string }) => f.name)).not.toContain('accessGrant');
+});

@@ -114,6 +114,8 @@ it("checks a page's channel fields in the other subgraphs on the channel subgrap
   const page = await stack.expectData(bob, PRIVATE_PAGE, { id: channelId });
   expect(page.channel).toMatchObject({ name: 'secret', messages: { edges: [{ node: { body: 'for members' } }] }, voiceParticipants: [], threads: { edges: [] } });
   expect(accessStatements()).toBe(0);
+  // The grant travels between subgraphs only: the client's answer has what it asked for.
+  expect(JSON.stringify(page)).not.toContain('accessGrant');
 
   await stack.expectData(alice, `mutation($c: ID!, $u: ID!) { removeMember(channelId: $c, userId: $u) }`, { c: channelId, u: bob.id });
   const after = await stack.request(bob, PRIVATE_PAGE, { id: channelId });

@@ -1,6 +1,7 @@
 import { createAccessGrants, createForwardedUserSigner, FORWARDED_USER_HEADER, poolOf } from '@commons/shared';
 import { person, startStack, type Stack } from '../testkit/stack';
 import { TEST_GATEWAY_SECRET } from '../testkit/subgraph';
+import type { MessageSubgraph } from '../../subgraphs/message/src/server';
 
 // A page load's cost follows its round trips (HTTP requests to subgraphs, SQL statements), so
 // each saving is held here, counted off the real subgraphs and the shared pool:
@@ -152,6 +153,35 @@ it("ignores a grant that is not the caller's: the subgraph reads the row and ref
     expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(JSON.stringify(res)).not.toContain('for members');
   }
+});
+
+it("reads many channels' pins in one statement when nothing reads their pages", async () => {
+  const alice = await person('Alice');
+  const ids: string[] = [];
+  for (const name of ['one', 'two', 'three']) {
+    const { createChannel: channel } = await stack.expectData(alice, `mutation($n: String!) { createChannel(input: { name: $n, kind: TEXT }) { id } }`, { n: name });
+    const { sendMessage: sent } = await stack.expectData(alice, `mutation($id: ID!) { sendMessage(input: { channelId: $id, body: "pinned" }) { id } }`, { id: channel.id });
+    await stack.expectData(alice, `mutation($id: ID!) { pinMessage(id: $id, pinned: true) { id } }`, { id: sent.id });
+    ids.push(channel.id);
+  }
+  const cache = () => {
+    const { hits, misses } = (stack.subgraphs.message as MessageSubgraph).cacheStats();
+    return hits + misses;
+  };
+  const reads = cache();
+  statements.length = 0;
+  const res = await fetch(stack.subgraphUrls.message, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [FORWARDED_USER_HEADER]: await createForwardedUserSigner(TEST_GATEWAY_SECRET)(alice) },
+    body: JSON.stringify({
+      query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Channel { pinnedMessages { body } } } }`,
+      variables: { r: ids.map((id) => ({ __typename: 'Channel', id })) },
+    }),
+  });
+  const body = (await res.json()) as { data: { _entities: Array<{ pinnedMessages: Array<{ body: string }> }> } };
+  expect(body.data._entities.map((c) => c.pinnedMessages)).toEqual(ids.map(() => [{ body: 'pinned' }]));
+  expect(statements.filter((s) => /\bFROM messages\b/.test(s))).toHaveLength(1);
+  expect(cache()).toBe(reads);
 });
 
 it('keeps the grant out of the API: clients can neither see nor ask for it', async () => {

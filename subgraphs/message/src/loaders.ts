@@ -16,13 +16,17 @@ export interface MessageLoaders {
   viewerReactions: DataLoader<string, ReadonlySet<string>>;
   /** Earlier bodies, oldest first. */
   editsByMessage: DataLoader<string, MessageEdit[]>;
-  /** Pinned messages per channel, newest pin first. */
+  /**
+   * Pinned messages per channel, newest pin first: from the operation's read of the channel's
+   * latest page where it made one (a page load asks for the messages too, and the cached page
+   * holds the pins), the other channels of the batch in one statement.
+   */
   pinnedByChannel: DataLoader<string, Message[]>;
   /**
-   * Each channel's latest page and pins, read once per operation (the messages and the pins of a
-   * page load share it); the read primes the message and reaction-count loaders with its rows.
+   * A channel's latest page and pins, read once per operation (see history.ts); the read primes
+   * the message and reaction-count loaders with its rows.
    */
-  latestPage: DataLoader<string, LatestPage>;
+  latestPage(channelId: string): Promise<LatestPage>;
   /** The viewer's read state per channel (only asked for channels the viewer belongs to). */
   readState: DataLoader<string, ReadState>;
   /** Forgets what this operation read about a message that it has just changed. */
@@ -39,6 +43,7 @@ function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => strin
 }
 
 export function createLoaders(prisma: PrismaClient, viewer: Viewer | null, messageCache: MessagePageCache): MessageLoaders {
+  const latestPages = new Map<string, Promise<LatestPage>>();
   const loaders = {
     messageById: new DataLoader<string, Message | null>((ids) => messagesById(prisma, ids)),
     reactionCounts: new DataLoader<string, ReactionCount[]>(async (ids) => {
@@ -54,19 +59,13 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null, messa
       return groupBy(ids, rows, (r) => r.messageId);
     }),
     pinnedByChannel: new DataLoader<string, Message[]>(async (channelIds) => {
-      return groupBy(channelIds, await pinnedMessages(prisma, channelIds), (r) => r.channelId);
+      // The batch runs after the operation's resolvers of this tick: a page's messages have
+      // asked for the latest page by then, whatever the order of the fields.
+      const fromPages = await Promise.all(channelIds.map((id) => latestPages.get(id)?.then((page) => page.pinned, () => null) ?? null));
+      const rest = channelIds.filter((_, i) => !fromPages[i]);
+      const read = rest.length ? groupBy(rest, await pinnedMessages(prisma, rest), (r) => r.channelId) : [];
+      return fromPages.map((pinned) => pinned ?? read.shift()!);
     }),
-    latestPage: new DataLoader<string, LatestPage>((channelIds) =>
-      Promise.all(
-        channelIds.map(async (channelId) => {
-          const latest = await readLatestPage(prisma, messageCache, channelId).catch((err: Error) => err);
-          if (latest instanceof Error) return latest;
-          for (const row of [...latest.rows, ...(latest.pinned ?? [])]) loaders.messageById.prime(row.id, row);
-          for (const row of latest.rows) loaders.reactionCounts.prime(row.id, latest.counts.get(row.id) ?? []);
-          return latest;
-        }),
-      ),
-    ),
     readState: new DataLoader<string, ReadState>(async (channelIds) => {
       if (!viewer) return channelIds.map(() => ({ lastReadMessageId: null, unreadCount: 0 }));
       const states = await readStates(prisma, viewer.id, channelIds);
@@ -75,13 +74,26 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null, messa
   };
   return {
     ...loaders,
+    latestPage(channelId) {
+      let page = latestPages.get(channelId);
+      if (!page) {
+        page = readLatestPage(prisma, messageCache, channelId).then((latest) => {
+          for (const row of [...latest.rows, ...(latest.pinned ?? [])]) loaders.messageById.prime(row.id, row);
+          for (const row of latest.rows) loaders.reactionCounts.prime(row.id, latest.counts.get(row.id) ?? []);
+          return latest;
+        });
+        latestPages.set(channelId, page);
+      }
+      return page;
+    },
     clearMessage(messageId) {
       for (const loader of [loaders.messageById, loaders.reactionCounts, loaders.viewerReactions, loaders.editsByMessage]) loader.clear(messageId);
       loaders.pinnedByChannel.clearAll();
-      loaders.latestPage.clearAll();
+      latestPages.clear();
     },
     clearAll() {
       for (const loader of Object.values(loaders)) loader.clearAll();
+      latestPages.clear();
     },
   };
 }

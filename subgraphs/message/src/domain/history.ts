@@ -63,7 +63,7 @@ export async function readLatestPage(prisma: PrismaClient, cache: MessagePageCac
  * channel with), from the operation's read of the channel's latest page.
  */
 export async function latestMessages(ctx: MessageContext, channelId: string, page: PageRequest): Promise<Connection<Message>> {
-  const { rows } = await ctx.loaders.latestPage.load(channelId);
+  const { rows } = await ctx.loaders.latestPage(channelId);
   return toConnection(rows.slice(0, page.limit + 1), page, messageCursor);
 }
 

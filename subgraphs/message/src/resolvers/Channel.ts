@@ -20,9 +20,7 @@ export const Channel: ChannelResolvers = {
   },
   async pinnedMessages(channel, _args, ctx) {
     await ctx.access.requireReadable(channel.id);
-    // With the latest page: a page load asks for both, and the cache holds both.
-    const { pinned } = await ctx.loaders.latestPage.load(channel.id);
-    return pinned ?? ctx.loaders.pinnedByChannel.load(channel.id);
+    return ctx.loaders.pinnedByChannel.load(channel.id);
   },
   // Read state is a member's: a non-member (of a public channel) has none.
   async unreadCount(channel, _args, ctx) {

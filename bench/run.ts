@@ -23,7 +23,7 @@ import { TEST_REDIS_URL } from '../tests/testkit/database';
 import { benchEnvVars, type BenchEnv } from './lib/env';
 import { openLiveSession, settle, type LiveDeps, type LiveRun, type LiveSession } from './lib/live';
 import { checkGraphQL, sequentialLatency, throughput, type HttpTarget } from './lib/load';
-import { serverCpuUs } from './lib/server-cpu';
+import { serversCpuMsPerReq, serversCpuUs } from './lib/server-cpu';
 import { killAllChildren, startProc, startScriptNodeFlags, type Proc } from './lib/proc';
 import { summarizeProfile, type ProfileSummary } from './lib/profile';
 import { apiSchema, buildOperation, Q1_SHAPE, Q2_SHAPE, S1_SHAPE, W1_SHAPE, withoutPath, type BuiltOperation, type Shape } from './lib/queries';
@@ -278,9 +278,9 @@ async function main() {
       const gw = gwKey ? gateways[gwKey] : undefined;
       if (gw) await gw.call('resetEld');
       const [g0, gc0, s0, sc0] = await Promise.all([gw?.stats(), gw?.call('counters'), subgraphs.stats(), subgraphs.call('counters')]);
-      const [pg0, redis0, load0] = [serverCpuUs('postgres'), serverCpuUs('redis-server'), process.cpuUsage()];
+      const [servers0, load0] = [serversCpuUs(), process.cpuUsage()];
       const r = await throughput(target, P.connections, seconds);
-      const [pg1, redis1, load1] = [serverCpuUs('postgres'), serverCpuUs('redis-server'), process.cpuUsage(load0)];
+      const [servers1, load1] = [serversCpuUs(), process.cpuUsage(load0)];
       const [g1, gc1, s1s, sc1] = await Promise.all([gw?.stats(), gw?.call('counters'), subgraphs.stats(), subgraphs.call('counters')]);
       const subgraphRequests = Object.keys(sc1.requests).reduce((a, k) => a + sc1.requests[k] - sc0.requests[k], 0);
       const n = r.requests > 0 ? r.requests : NaN;
@@ -292,8 +292,7 @@ async function main() {
         gatewayCpuMsPerReq: g0 && g1 ? (g1.cpuUserUs + g1.cpuSystemUs - g0.cpuUserUs - g0.cpuSystemUs) / 1000 / n : undefined,
         gatewayEldP99Ms: g1?.eld.p99,
         subgraphCpuMsPerReq: (s1s.cpuUserUs + s1s.cpuSystemUs - s0.cpuUserUs - s0.cpuSystemUs) / 1000 / n,
-        postgresCpuMsPerReq: pg0 !== undefined && pg1 !== undefined ? (pg1 - pg0) / 1000 / n : undefined,
-        redisCpuMsPerReq: redis0 !== undefined && redis1 !== undefined ? (redis1 - redis0) / 1000 / n : undefined,
+        ...serversCpuMsPerReq(servers0, servers1, n),
         loadCpuMsPerReq: (load1.user + load1.system) / 1000 / n,
         fetchesPerReq: gc0 && gc1 ? (gc1.count - gc0.count) / n : undefined,
         representationsPerReq: gc0 && gc1 ? (gc1.representations - gc0.representations) / n : undefined,
@@ -327,7 +326,7 @@ async function main() {
       const published0 = publishedIn(cids);
       await gateways.ours!.call('resetEld');
       const [g0, sub0] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
-      const [pg0, redis0] = [serverCpuUs('postgres'), serverCpuUs('redis-server')];
+      const servers0 = serversCpuUs();
       let i = 0;
       let bad = 0;
       let firstBad: string | undefined;
@@ -360,7 +359,7 @@ async function main() {
         ],
       });
       await sleep(500);
-      const [pg1, redis1] = [serverCpuUs('postgres'), serverCpuUs('redis-server')];
+      const servers1 = serversCpuUs();
       const [g1, sub1] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
       const stored = (await countStored()) - stored0;
       const published = publishedIn(cids) - published0;
@@ -376,8 +375,7 @@ async function main() {
         errors: bad + r.errors + r.timeouts,
         gatewayCpuMsPerReq: (g1.cpuUserUs + g1.cpuSystemUs - g0.cpuUserUs - g0.cpuSystemUs) / 1000 / n,
         subgraphCpuMsPerReq: (sub1.cpuUserUs + sub1.cpuSystemUs - sub0.cpuUserUs - sub0.cpuSystemUs) / 1000 / n,
-        postgresCpuMsPerReq: pg0 !== undefined && pg1 !== undefined ? (pg1 - pg0) / 1000 / n : undefined,
-        redisCpuMsPerReq: redis0 !== undefined && redis1 !== undefined ? (redis1 - redis0) / 1000 / n : undefined,
+        ...serversCpuMsPerReq(servers0, servers1, n),
         gatewayEldP99Ms: g1.eld.p99,
         extra: {
           storedPerSec: stored / r.duration,

@@ -36,3 +36,12 @@ export function serverCpuUs(name: string): number | undefined {
   }
   return (ticks * 1_000_000) / TICKS_PER_SECOND;
 }
+
+/** The Postgres and Redis servers' CPU so far, in microseconds (undefined without /proc). */
+export const serversCpuUs = () => ({ postgres: serverCpuUs('postgres'), redis: serverCpuUs('redis-server') });
+
+/** Their CPU per request between two readings, in milliseconds. */
+export function serversCpuMsPerReq(before: ReturnType<typeof serversCpuUs>, after: ReturnType<typeof serversCpuUs>, requests: number) {
+  const per = (a?: number, b?: number) => (a !== undefined && b !== undefined ? (b - a) / 1000 / requests : undefined);
+  return { postgresCpuMsPerReq: per(before.postgres, after.postgres), redisCpuMsPerReq: per(before.redis, after.redis) };
+}

@@ -110,3 +110,13 @@ export class ChannelAccess {
     return this.viewer;
   }
 }
+
+/**
+ * `__resolveReference` for Channel in the subgraphs that add fields to it (message, voice, board):
+ * only the id is needed there, the channel subgraph owns the rest and vouches, in the reference,
+ * for the access row it read in this request (their fields check access on it; access-grant.ts).
+ */
+export async function resolveChannelReference(ref: { id: string; accessGrant?: unknown }, ctx: { access: ChannelAccess }): Promise<{ id: string }> {
+  await ctx.access.acceptGrant(ref.id, ref.accessGrant);
+  return { id: ref.id };
+}

@@ -1,4 +1,4 @@
-import { parsePageArgs, toConnection } from '@commons/shared';
+import { parsePageArgs, resolveChannelReference, toConnection } from '@commons/shared';
 import type { ChannelResolvers } from '../__generated__/resolvers-types';
 import { parseThreadCursor, threadConnection } from '../domain/threads';
 import { normalizeTag } from '../domain/validation';
@@ -6,12 +6,7 @@ import { normalizeTag } from '../domain/validation';
 const DEFAULT_PAGE_SIZE = 20;
 
 export const Channel: ChannelResolvers = {
-  // Only the id is needed here; the channel subgraph owns the rest, and vouches for the access
-  // row it read in this request (the fields below check access on it; see access-grant.ts).
-  async __resolveReference(ref, ctx) {
-    await ctx.access.acceptGrant(ref.id, 'accessGrant' in ref ? ref.accessGrant : undefined);
-    return { id: ref.id };
-  },
+  __resolveReference: resolveChannelReference,
   async threads(channel, args, ctx) {
     const access = await ctx.access.requireReadable(channel.id);
     const page = parsePageArgs({ first: args.first, after: args.after }, DEFAULT_PAGE_SIZE);

@@ -95,11 +95,11 @@ const MEMBER_CURSOR = 'member';
 // A page load reads this (on pg, see pg-reads.ts); keyset on the (channel_id, joined_at, user_id)
 // index. Each member's user comes in the same statement (the page shows them all): the join
 // costs Postgres the primary-key probes a users statement would, without its round trip.
-const MEMBERSHIP = `m.channel_id AS "channelId", m.user_id AS "userId", m.role, m.joined_at AS "joinedAt",
+const MEMBER_WITH_USER = `m.channel_id AS "channelId", m.user_id AS "userId", m.role, m.joined_at AS "joinedAt",
   u.handle, u.display_name AS "displayName", u.avatar_url AS "avatarUrl", u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
 const FROM_MEMBERS = `FROM memberships m JOIN users u ON u.id = m.user_id`;
-const FIRST_MEMBERS = `SELECT ${MEMBERSHIP} ${FROM_MEMBERS} WHERE m.channel_id = $1::uuid ORDER BY m.joined_at, m.user_id LIMIT $2`;
-const MEMBERS_AFTER = `SELECT ${MEMBERSHIP} ${FROM_MEMBERS}
+const FIRST_MEMBERS = `SELECT ${MEMBER_WITH_USER} ${FROM_MEMBERS} WHERE m.channel_id = $1::uuid ORDER BY m.joined_at, m.user_id LIMIT $2`;
+const MEMBERS_AFTER = `SELECT ${MEMBER_WITH_USER} ${FROM_MEMBERS}
   WHERE m.channel_id = $1::uuid AND (m.joined_at, m.user_id) > ($3::timestamptz, $4::text)
   ORDER BY m.joined_at, m.user_id LIMIT $2`;
 

@@ -1,16 +1,11 @@
-import { parsePageArgs } from '@commons/shared';
+import { parsePageArgs, resolveChannelReference } from '@commons/shared';
 import type { ChannelResolvers } from '../__generated__/resolvers-types';
 import { latestMessages, messagesPage } from '../domain/history';
 
 const DEFAULT_PAGE_SIZE = 50;
 
 export const Channel: ChannelResolvers = {
-  // Only the id is needed here; the channel subgraph owns the rest, and vouches for the access
-  // row it read in this request (the fields below check access on it; see access-grant.ts).
-  async __resolveReference(ref, ctx) {
-    await ctx.access.acceptGrant(ref.id, 'accessGrant' in ref ? ref.accessGrant : undefined);
-    return { id: ref.id };
-  },
+  __resolveReference: resolveChannelReference,
   async messages(channel, args, ctx) {
     await ctx.access.requireReadable(channel.id);
     const page = parsePageArgs(args, DEFAULT_PAGE_SIZE);

@@ -97,6 +97,34 @@ describe('the latest-page cache, shared by two replicas through Redis', () => {
   });
 });
 
+describe("the latest-page cache's parsed copies (Redis)", () => {
+  it('serves an unchanged page from the copy this process parsed, and drops it once another replica writes', async () => {
+    const [one, two] = [createMessagePageCache({ redis, logger }), createMessagePageCache({ redis, logger })];
+    const channelId = randomUUID();
+    await one.store(channelId, (await one.read(channelId)).version, page('first'));
+    const read = (await one.read(channelId)).page;
+    // The same parsed page again: the version matched, so Redis sent no page.
+    expect((await one.read(channelId)).page).toBe(read);
+    expect(bodyOf(read)).toBe('first');
+
+    await two.invalidate(channelId);
+    expect((await one.read(channelId)).page).toBeNull();
+    await two.store(channelId, (await two.read(channelId)).version, page('second'));
+    expect(bodyOf((await one.read(channelId)).page)).toBe('second');
+  });
+
+  it('keeps a copy no longer than Redis keeps the page', async () => {
+    const cache = createMessagePageCache({ redis, logger });
+    const channelId = randomUUID();
+    await cache.store(channelId, (await cache.read(channelId)).version, page('short-lived'));
+    await redis.pexpire(`msgcache:{${channelId}}:page`, 100);
+    expect(bodyOf((await cache.read(channelId)).page)).toBe('short-lived');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // No write happened, so the version still matches: only the copy's own expiry stops it.
+    expect((await cache.read(channelId)).page).toBeNull();
+  });
+});
+
 describe('the latest-page cache while Redis is unreachable', () => {
   it('answers a miss, stores nothing, and never throws', async () => {
     const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });

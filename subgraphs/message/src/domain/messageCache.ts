@@ -73,18 +73,44 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('DEL', KEYS[2])
 return 1`;
 
-type ScriptedRedis = Redis & { msgcacheInvalidate(versionKey: string, pageKey: string, version: string, ttlMs: number): Promise<number> };
+// KEYS: version, page. ARGV: the version whose page the reader already holds ('' for none).
+// Returns the current version alone when it is that one, else with the page and its TTL in ms.
+const READ_UNLESS_HELD = `
+local current = redis.call('GET', KEYS[1]) or '${INITIAL}'
+if current == ARGV[1] then return {current} end
+return {current, redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}`;
+
+type ScriptedRedis = Redis & {
+  msgcacheInvalidate(versionKey: string, pageKey: string, version: string, ttlMs: number): Promise<number>;
+  msgcacheRead(versionKey: string, pageKey: string, heldVersion: string): Promise<[string, string | null, number] | [string]>;
+};
+
+/** Pages this process has parsed, at most this many channels', the oldest dropped first. */
+const PARSED_MAX_CHANNELS = 1000;
 
 function redisStore(client: Redis): Store {
   // Sent as EVALSHA, the script's text only when Redis does not know it yet.
   client.defineCommand('msgcacheInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
+  client.defineCommand('msgcacheRead', { numberOfKeys: 2, lua: READ_UNLESS_HELD });
   const redis = client as ScriptedRedis;
+  // A version's page never changes (every write makes a new version), so a page parsed here
+  // serves every read under its version without its bytes crossing again or being parsed again;
+  // it lives no longer than the copy in Redis it came from (the bound on a lost invalidation).
+  const parsed = new Map<string, { version: string; page: CachedPage; expiresAt: number }>();
   return {
     async read(channelId) {
-      const [version, json] = await redis.mget(versionKey(channelId), pageKey(channelId));
+      let held = parsed.get(channelId);
+      if (held && held.expiresAt <= Date.now()) held = undefined;
+      const [current, json, ttlMs] = await redis.msgcacheRead(versionKey(channelId), pageKey(channelId), held?.version ?? '');
+      if (held && held.version === current) return { version: current, page: held.page };
+      parsed.delete(channelId);
       const stored = json ? (JSON.parse(json) as { version: string; page: CachedPage }) : null;
-      const current = version ?? INITIAL;
-      return { version: current, page: stored?.version === current ? stored.page : null };
+      if (stored?.version !== current) return { version: current, page: null };
+      if (ttlMs !== undefined && ttlMs > 0) {
+        parsed.set(channelId, { version: current, page: stored.page, expiresAt: Date.now() + ttlMs });
+        if (parsed.size > PARSED_MAX_CHANNELS) parsed.delete(parsed.keys().next().value as string);
+      }
+      return { version: current, page: stored.page };
     },
     async store(channelId, version, page) {
       const json = JSON.stringify({ version, page });

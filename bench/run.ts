@@ -42,6 +42,8 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim
 const SCENARIOS = process.env.BENCH_SCENARIOS ? new RegExp(process.env.BENCH_SCENARIOS) : undefined;
 /** BENCH_WORKLOADS=<regexp> runs only the HTTP rounds of the workloads whose names match, logs them and writes no report (for A/B runs). */
 const WORKLOADS = process.env.BENCH_WORKLOADS ? new RegExp(process.env.BENCH_WORKLOADS) : undefined;
+/** BENCH_PROFILE=1 (with BENCH_WORKLOADS): profiles our gateway and the subgraphs over each workload's last round. */
+const PROFILE_ROUNDS = WORKLOADS !== undefined && process.env.BENCH_PROFILE === '1';
 const want = (section: 'http' | 'q3' | 'live' | 's3' | 'profile') => (WORKLOADS ? section === 'http' : ONLY.size === 0 || ONLY.has(section));
 const S1_RATE = 10;
 /** Sequential Q2 requests per Q3 count (after a warm one and a full collection in each process). */
@@ -325,7 +327,7 @@ async function main() {
       const stored0 = await countStored();
       const published0 = publishedIn(cids);
       await gateways.ours!.call('resetEld');
-      const [g0, sub0] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
+      const [g0, sub0, sc0] = await Promise.all([gateways.ours!.stats(), subgraphs.stats(), subgraphs.call('counters')]);
       const servers0 = serversCpuUs();
       let i = 0;
       let bad = 0;
@@ -360,7 +362,7 @@ async function main() {
       });
       await sleep(500);
       const servers1 = serversCpuUs();
-      const [g1, sub1] = await Promise.all([gateways.ours!.stats(), subgraphs.stats()]);
+      const [g1, sub1, sc1] = await Promise.all([gateways.ours!.stats(), subgraphs.stats(), subgraphs.call('counters')]);
       const stored = (await countStored()) - stored0;
       const published = publishedIn(cids) - published0;
       const rep = await subscribers.call('report', { group });
@@ -377,7 +379,9 @@ async function main() {
         subgraphCpuMsPerReq: (sub1.cpuUserUs + sub1.cpuSystemUs - sub0.cpuUserUs - sub0.cpuSystemUs) / 1000 / n,
         ...serversCpuMsPerReq(servers0, servers1, n),
         gatewayEldP99Ms: g1.eld.p99,
+        subgraphRequestsPerReq: Object.keys(sc1.requests).reduce((a, k) => a + sc1.requests[k] - sc0.requests[k], 0) / n,
         extra: {
+          statementsPerSend: (sc1.statements - sc0.statements) / n,
           storedPerSec: stored / r.duration,
           publishedPerSec: published / r.duration,
           deliveredRatio,
@@ -403,6 +407,19 @@ async function main() {
     const w1Failed = w1Conns.filter((c) => c.connected === 0);
     if (w1Failed.length) unavailable.w1 = `some W1 subscribers could not connect: ${w1Failed.map((c) => c.errors.join('; ')).join('; ')}`;
 
+    const logProfiles = async (name: string) => {
+      const dir = path.join(ROOT, 'bench', '.profiles');
+      mkdirSync(dir, { recursive: true });
+      const files = { gateway: path.join(dir, `${name}-gateway.cpuprofile`), subgraphs: path.join(dir, `${name}-subgraphs.cpuprofile`) };
+      await Promise.all([gateways.ours!.call('profileStop', files.gateway), subgraphs.call('profileStop', files.subgraphs)]);
+      for (const [who, file] of Object.entries(files)) {
+        const s = summarizeProfile(file, 25);
+        log(`${name}, ${who}: busy ${s.busyMs} ms of ${s.totalMs} (${file})`);
+        for (const r of s.byFunction) log(`  ${r.share.toFixed(1).padStart(5)}% ${r.name}`);
+        log('  inclusive:');
+        for (const r of s.inclusive) log(`  ${r.share.toFixed(1).padStart(5)}% ${r.name}`);
+      }
+    };
     if (process.env.BENCH_ROUNDS) P.rounds = Number(process.env.BENCH_ROUNDS);
     const windows: Record<string, WindowResult[]> = Object.fromEntries(workloads.map((w) => [w.name, []]));
     if (want('http')) {
@@ -411,13 +428,19 @@ async function main() {
       for (let r = 0; r < P.rounds; r++) {
         // Rotate the order every round so no workload always runs first or after the same neighbour.
         const order = workloads.map((_, i) => workloads[(i + r * 3) % workloads.length]);
-        for (const w of order) windows[w.name].push(await w.run(P.windowS, `r${r}`));
+        for (const w of order) {
+          const profiled = PROFILE_ROUNDS && r === P.rounds - 1;
+          if (profiled) await Promise.all([gateways.ours!.call('profileStart'), subgraphs.call('profileStart')]);
+          windows[w.name].push(await w.run(P.windowS, `r${r}`));
+          if (profiled) await logProfiles(w.name);
+        }
         const cpu = (w: Workload) => {
           const x = windows[w.name][r];
           const parts = Object.entries({ gateway: x.gatewayCpuMsPerReq, subgraphs: x.subgraphCpuMsPerReq, postgres: x.postgresCpuMsPerReq, redis: x.redisCpuMsPerReq, load: x.loadCpuMsPerReq })
             .filter(([, v]) => v)
             .map(([k, v]) => `${k} ${v!.toFixed(2)}`);
-          return parts.length ? ` (CPU ms: ${parts.join(', ')})` : '';
+          const counts = x.subgraphRequestsPerReq === undefined ? '' : `; subgraph requests ${x.subgraphRequestsPerReq.toFixed(2)}${x.extra?.statementsPerSend === undefined ? '' : `, statements ${x.extra.statementsPerSend.toFixed(2)}`}`;
+          return parts.length ? ` (CPU ms: ${parts.join(', ')}${counts})` : '';
         };
         log(`round ${r + 1}/${P.rounds}: ` + workloads.map((w) => `${w.name} ${Math.round(windows[w.name][r].rps)}/s${cpu(w)}`).join(', '));
       }

@@ -208,7 +208,7 @@ ${table(
 `);
   const w1Rows = ['w1', 'w1-hot'].filter((k) => h[k]).map((k) => {
     const e = h[k].extra ?? {};
-    return [h[k].label, spread(h[k].rps), spread(e.storedPerSec), spread(e.publishedPerSec), spread(e.deliveredRatio), spread(h[k].p50Ms), spread(h[k].p99Ms), spread(e.deliveryP50Ms), spread(e.deliveryP99Ms), spread(h[k].gatewayCpuMsPerReq), h[k].subgraphCpuMsPerReq ? spread(h[k].subgraphCpuMsPerReq) : '', h[k].postgresCpuMsPerReq ? spread(h[k].postgresCpuMsPerReq) : '', h[k].redisCpuMsPerReq ? spread(h[k].redisCpuMsPerReq) : '', String(h[k].errors)];
+    return [h[k].label, spread(h[k].rps), spread(e.storedPerSec), spread(e.publishedPerSec), spread(e.deliveredRatio), spread(h[k].p50Ms), spread(h[k].p99Ms), spread(e.deliveryP50Ms), spread(e.deliveryP99Ms), spread(h[k].gatewayCpuMsPerReq), h[k].subgraphCpuMsPerReq ? spread(h[k].subgraphCpuMsPerReq) : '', h[k].postgresCpuMsPerReq ? spread(h[k].postgresCpuMsPerReq) : '', h[k].redisCpuMsPerReq ? spread(h[k].redisCpuMsPerReq) : '', h[k].subgraphRequestsPerReq ? fmt(med(h[k].subgraphRequestsPerReq)) : '', e.statementsPerSend ? fmt(med(e.statementsPerSend)) : '', String(h[k].errors)];
   });
   if (w1Rows.length) {
     out.push(`## W1: writes
@@ -216,7 +216,7 @@ ${table(
 \`sendMessage\` through our gateway, ${m.connections} connections, the sender rotating over ${WRITERS} members (enough that the per-user send limit of 5/s never applies); either spread over 10 channels (one graphql-ws socket subscribed to each) or all into one channel (ten sockets of one user subscribed to it). Stored = rows counted in Postgres; published = events seen on the channels' Redis topics; delivered = events received by the subscribers / stored (1 = every subscriber got every message of its channel); send -> subscriber is the time from building the request to the event's arrival at a subscriber.
 
 ${table(
-  ['workload', 'stored+published msg/s', 'stored/s', 'published/s', 'delivered', 'send p50 ms', 'send p99 ms', 'send -> subscriber p50 ms', 'p99 ms', 'gateway CPU ms/send', 'subgraphs CPU ms/send', 'Postgres CPU ms/send', 'Redis CPU ms/send', 'failed sends'],
+  ['workload', 'stored+published msg/s', 'stored/s', 'published/s', 'delivered', 'send p50 ms', 'send p99 ms', 'send -> subscriber p50 ms', 'p99 ms', 'gateway CPU ms/send', 'subgraphs CPU ms/send', 'Postgres CPU ms/send', 'Redis CPU ms/send', 'subgraph HTTP requests/send', 'SQL statements/send', 'failed sends'],
   w1Rows,
 )}
 `);

@@ -220,8 +220,8 @@ export class ForwardingDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly subgraphName: string;
   private readonly metrics: Metrics;
   private batching = true;
-  /** Per client request (its context): the batch of this subgraph's queries now gathering. */
-  private readonly batches = new WeakMap<GatewayContext, DataLoader<SubgraphOperation, GraphQLResponse>>();
+  /** Per client request (its context, or its batch scope): the batch of this subgraph's queries now gathering. */
+  private readonly batches = new WeakMap<object, DataLoader<SubgraphOperation, GraphQLResponse>>();
 
   constructor(options: { url: string; fetcher: Fetcher; subgraphName: string; metrics: Metrics }) {
     ({ url: this.url, fetcher: this.fetcher, subgraphName: this.subgraphName, metrics: this.metrics } = options);
@@ -253,11 +253,16 @@ export class ForwardingDataSource implements GraphQLDataSource<GatewayContext> {
     const headers = headersFor(request.http?.headers, context);
     // Only queries: a mutation's fields must run in the order the plan sends them.
     if (!this.batching || !context || !request.query.startsWith('query')) return this.post(headers, operation);
-    let batch = this.batches.get(context);
+    const scope = context.batchScope ?? context;
+    let batch = this.batches.get(scope);
     if (!batch) {
-      // Every fetch of one client request carries the same headers (caller, request id, tracing).
-      batch = new DataLoader((operations) => this.postBatch(headers, operations), { cache: false, maxBatchSize: MAX_SUBGRAPH_BATCH });
-      this.batches.set(context, batch);
+      // Every fetch of one scope carries the same caller (and, but for a scope of live events,
+      // the same request id and tracing headers): the batch goes with the first one's headers.
+      // A client request's fetches of one step are issued in one go; a shared scope's come from
+      // separate reads of their sockets, so it gathers until the loop's check phase (this turn).
+      const batchScheduleFn = scope === context ? undefined : (dispatch: () => void) => void setImmediate(dispatch);
+      batch = new DataLoader((operations) => this.postBatch(headers, operations), { cache: false, maxBatchSize: MAX_SUBGRAPH_BATCH, batchScheduleFn });
+      this.batches.set(scope, batch);
     }
     return batch.load(operation);
   }

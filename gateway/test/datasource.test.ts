@@ -270,6 +270,26 @@ describe("batching one client request's queries to a subgraph", () => {
     expect(subgraph.requests.every((body) => !Array.isArray(body))).toBe(true);
   });
 
+
+  it('batches the contexts of one batch scope across ticks of the same turn, and no others', async () => {
+    const subgraph = await startSubgraph({ allowBatches: true });
+    const source = dataSource(subgraph.url);
+    // Live events of one identity: separate contexts (each its own request id), one scope.
+    const scope = {};
+    const event = (n: number): GatewayContext => ({ ...caller('fanout'), requestId: `event-${n}`, batchScope: scope });
+    const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+    // The second event's fetch comes a tick later, as one read of a socket after another does.
+    const first = source.process(echo('e1', event(1)));
+    await nextTick();
+    await nextTick();
+    const second = source.process(echo('e2', event(2)));
+    // Another scope of the same turn (another identity's events) goes in a request of its own.
+    const other = source.process(echo('o', { ...caller('bob'), batchScope: {} }));
+    expect((await Promise.all([first, second, other])).map((r) => r.data)).toEqual([{ echo: 'e1' }, { echo: 'e2' }, { echo: 'o' }]);
+    expect(subgraph.requests).toHaveLength(2);
+    expect(subgraph.requests).toContainEqual([expect.objectContaining({ variables: { t: 'e1' } }), expect.objectContaining({ variables: { t: 'e2' } })]);
+    expect(subgraph.requests).toContainEqual(expect.objectContaining({ variables: { t: 'o' } }));
+  });
   it(`puts at most ${MAX_SUBGRAPH_BATCH} operations in a batch, and the subgraph refuses more`, async () => {
     const subgraph = await startSubgraph({ allowBatches: true });
     const source = dataSource(subgraph.url);

@@ -1,4 +1,6 @@
-import { signClientToken } from '@commons/shared';
+import { randomUUID } from 'node:crypto';
+import { signClientToken, topics } from '@commons/shared';
+import { toMessageEvent } from '../../subgraphs/message/src/domain/messageRow';
 import { waitFor } from '../testkit/builders';
 import { person, startStack, TEST_JWT_SECRET, type Stack } from '../testkit/stack';
 
@@ -145,6 +147,44 @@ it('delivers a burst in order although events are resolved concurrently', async 
   await sub.next(sent.length);
   expect(bodies(sub)).toEqual(sent);
   sub.unsubscribe();
+});
+
+it('resolves the events of different streams that arrive together with one request to the subgraph', async () => {
+  const alice = await person('Alice');
+  const channels: Array<{ id: string; name: string }> = [];
+  for (let i = 0; i < 4; i++) channels.push(await channelOf(alice, 'PUBLIC'));
+  const base = stack.gateway.hub.stats.subscribers;
+  const client = stack.connect(alice);
+  const subs = channels.map((c) => stack.subscribe(client, MESSAGES, { id: c.id }));
+  await live(base + channels.length);
+  for (const c of channels) await stack.expectData(alice, SEND, { id: c.id, body: `in ${c.name}` });
+  await Promise.all(subs.map((s) => s.next(1)));
+  const rows = await stack.deps.prisma.message.findMany({ where: { channelId: { in: channels.map((c) => c.id) } } });
+
+  let channelRequests = 0;
+  const count = () => void channelRequests++;
+  stack.subgraphs.channel.httpServer.on('request', count);
+  try {
+    // Four new events (each a stored message's next one), published at once while this process
+    // (the subgraphs' and the gateway's) is held, so they reach the gateway in one read of its
+    // upstream socket.
+    for (const row of rows) {
+      const event = { ...toMessageEvent(row), id: randomUUID(), seq: String(row.seq + 1n), body: `again in ${row.channelId}` };
+      void stack.deps.pubsub.publish(topics.messageAdded(row.channelId), event);
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    await Promise.all(subs.map((s) => s.next(2)));
+  } finally {
+    stack.subgraphs.channel.httpServer.off('request', count);
+  }
+  // Every stream got its own event, its author and channel resolved...
+  subs.forEach((s, i) =>
+    expect(s.results[1]).toEqual({ data: { messageAdded: { ...s.results[0].data!.messageAdded, body: `again in ${channels[i].id}` } } }),
+  );
+  // ...from one batched request to the channel subgraph for all four (eight operations: each
+  // event's author and channel, MAX_SUBGRAPH_BATCH of them), not one request per event.
+  expect(channelRequests).toBe(1);
+  for (const s of subs) s.unsubscribe();
 });
 
 it('gives a client token naming the gateway\'s own identity no more than any user', async () => {

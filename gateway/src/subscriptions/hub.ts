@@ -79,6 +79,25 @@ const interrupted = () =>
 const toGraphQLErrors = (errors: ReadonlyArray<GraphQLFormattedError>) =>
   errors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
 
+/**
+ * The batch scope (GatewayContext.batchScope) of the events of one identity resolved in this
+ * turn of the event loop: events that arrive together (one read of the upstream socket often
+ * holds several, and a busy gateway reads more at once) send their rest-of-plan fetches to a
+ * subgraph as one batched request, which the subgraph answers with one context and so one
+ * statement per loader. The identity is the object itself: the gateway's FANOUT_VIEWER for
+ * every shared stream, a caller's own Viewer for their private ones.
+ */
+const eventScopes = new Map<Viewer | null, object>();
+
+function eventBatchScope(identity: Viewer | null): object {
+  let scope = eventScopes.get(identity);
+  if (!scope) {
+    if (eventScopes.size === 0) setImmediate(() => eventScopes.clear());
+    eventScopes.set(identity, (scope = {}));
+  }
+  return scope;
+}
+
 const failureOf = (err: unknown): ExecutionResult => ({ errors: Array.isArray(err) ? toGraphQLErrors(err) : [interrupted()] });
 
 /**
@@ -402,6 +421,7 @@ class Pipeline {
         viewer: this.identity,
         forwardedUser: await this.deps.signForwardedUser(this.identity),
         subscriptionEvent: event,
+        batchScope: eventBatchScope(this.identity),
       };
       const requestContext = {
         request: { query: this.request.query, operationName: this.request.operationName, variables: this.request.variables },

@@ -35,6 +35,20 @@ export function createRateLimiter(redis: Redis | null, options: RateLimitOptions
         throw res;
       }
     },
+    /** Takes one action for `key` if the limit allows it now: whether it did. */
+    async tryConsume(key: string): Promise<boolean> {
+      try {
+        await limiter.consume(key);
+        return true;
+      } catch (res) {
+        if (res instanceof RateLimiterRes) return false;
+        throw res;
+      }
+    },
+    /** Gives back an action taken for something that then did not happen. */
+    async refund(key: string): Promise<void> {
+      await limiter.reward(key, 1);
+    },
   };
 }
 

@@ -13,7 +13,9 @@ import type { MessageSubgraph } from '../../subgraphs/message/src/server';
 // - a warm page's messages and pins come from the latest-page cache, without a statement;
 // - the message, voice and board subgraphs check access on the channel subgraph's grant (the
 //   access row it read for this request) instead of reading the row again; a grant that is not
-//   this caller's is ignored, and a removal still takes effect on the next request.
+//   this caller's is ignored, and a removal still takes effect on the next request;
+// - a send is one statement: its insert checks membership, the open channel, the parent and the
+//   clientId itself, and leaves refusals to the checks that say why.
 let stack: Stack;
 const statements: string[] = [];
 let channelRequests = 0;
@@ -190,4 +192,29 @@ it('keeps the grant out of the API: clients can neither see nor ask for it', asy
   expect(asked.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   const { __type } = await stack.expectData(bob, `{ __type(name: "Channel") { fields { name } } }`);
   expect(__type.fields.map((f: { name: string }) => f.name)).not.toContain('accessGrant');
+});
+
+it('stores a send in one statement, a reply or a send with a clientId too, and refuses as before', async () => {
+  const [alice, bob] = await Promise.all([person('Alice'), person('Bob')]);
+  const { createChannel: channel } = await stack.expectData(alice, `mutation { createChannel(input: { name: "sends", kind: TEXT }) { id } }`);
+  const send = (input: Record<string, unknown>, who = alice) =>
+    stack.request(who, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { channelId: channel.id, ...input } });
+  const sentIn = async (input: Record<string, unknown>) => {
+    statements.length = 0;
+    const id = (await send(input)).data.sendMessage.id as string;
+    return { id, statements: [...statements] };
+  };
+
+  // Membership, the open channel, the parent and the clientId are checked in the insert itself.
+  const plain = await sentIn({ body: 'plain' });
+  expect(plain.statements).toEqual([expect.stringMatching(/INSERT INTO messages/)]);
+  const reply = await sentIn({ body: 'a reply', replyToId: plain.id, clientId: 'c-1' });
+  expect(reply.statements).toEqual([expect.stringMatching(/INSERT INTO messages/)]);
+  const { message } = await stack.expectData(alice, `query($id: ID!) { message(id: $id) { body replyTo { id } } }`, { id: reply.id });
+  expect(message).toEqual({ body: 'a reply', replyTo: { id: plain.id } });
+
+  // A retry answers the first; a non-member is refused; neither stores anything.
+  expect((await send({ body: 'a reply', clientId: 'c-1' })).data.sendMessage.id).toBe(reply.id);
+  expect((await send({ body: 'let me in' }, bob)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  expect(await stack.deps.prisma.message.count({ where: { channelId: channel.id } })).toBe(2);
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Viewer } from '@commons/shared';
 import { codeOf, createChannel, createUser, startMessageSubgraph } from './helpers';
 
@@ -39,6 +40,32 @@ describe('the sendMessage rate limit', () => {
     await Promise.all(Array.from({ length: 6 }, (_, i) => send(greedy, { channelId, body: `g${i}` })));
     expect(codeOf(await send(greedy, { channelId, body: 'one more' }))).toBe('RATE_LIMITED');
     expect(codeOf(await send(patient, { channelId, body: 'my turn' }))).toBeUndefined();
+  });
+
+  it('takes no token for a refused send or a retry', async () => {
+    const user = await createUser(prisma());
+    const open = await createChannel(prisma(), { members: [user] });
+    const archived = await createChannel(prisma(), { members: [user], archived: true });
+    const elsewhere = await createChannel(prisma());
+    const other = await createChannel(prisma(), { members: [user] });
+    const { sendMessage: first } = await subgraph.expectData(user, SEND, { input: { channelId: open, body: 'first', clientId: 'once' } });
+    const { sendMessage: foreign } = await subgraph.expectData(user, SEND, { input: { channelId: other, body: 'foreign' } });
+    // Eight refusals and retries, more than the burst of 5, of every kind the send checks.
+    const refused = [
+      [{ channelId: elsewhere, body: 'not a member' }, 'FORBIDDEN'],
+      [{ channelId: archived, body: 'archived' }, 'CONFLICT'],
+      [{ channelId: open, body: 'bad parent', replyToId: foreign.id }, 'BAD_USER_INPUT'],
+      [{ channelId: open, body: 'no parent', replyToId: randomUUID() }, 'BAD_USER_INPUT'],
+      [{ channelId: randomUUID(), body: 'no channel' }, 'NOT_FOUND'],
+      [{ channelId: open, body: ' ' }, 'BAD_USER_INPUT'],
+    ] as const;
+    for (const [input, code] of refused) expect(codeOf(await send(user, input))).toBe(code);
+    for (let i = 0; i < 2; i++) {
+      expect((await subgraph.expectData(user, SEND, { input: { channelId: open, body: 'first', clientId: 'once' } })).sendMessage.id).toBe(first.id);
+    }
+    // The burst less the two sends above is still there.
+    for (let i = 0; i < 3; i++) expect(codeOf(await send(user, { channelId: open, body: `still ${i}` }))).toBeUndefined();
+    expect(await prisma().message.count({ where: { channelId: { in: [archived, elsewhere] } } })).toBe(0);
   });
 
   it('answers a retry of an acknowledged send even while limited', async () => {

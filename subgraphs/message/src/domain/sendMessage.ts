@@ -1,4 +1,4 @@
-import { badInput, conflict, messageByClientId, pgRows, publishAfterCommit, topics, type ServiceDeps } from '@commons/shared';
+import { badInput, conflict, isUuid, messageByClientId, pgRows, publishAfterCommit, topics, type ServiceDeps } from '@commons/shared';
 import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { SendMessageInput } from '../__generated__/resolvers-types';
 import type { MessageContext } from '../context';
@@ -24,11 +24,43 @@ export interface NewMessage {
  */
 export async function sendMessage(ctx: MessageContext, input: SendMessageInput): Promise<Message> {
   const viewer = ctx.access.requireViewer();
+  return (await storeIfAllowed(ctx, viewer.id, input)) ?? (await sendChecked(ctx, viewer.id, input));
+}
+
+/**
+ * The common send in one statement: a token, then the insert guarded by every check that lets
+ * a send through (membership, an open channel, a parent in the channel, no earlier send with the
+ * clientId). Null when any of it says no, with the token given back: the checked path then says
+ * why, in its order, or answers the retry, or (after a race) sends. It saves the access read (and
+ * a retry's and a reply's reads) on every send that goes through; the checks' own code stays the
+ * one that decides refusals, so the guard only has to let nothing through that they refuse.
+ */
+async function storeIfAllowed(ctx: MessageContext, authorId: string, input: SendMessageInput): Promise<Message | null> {
+  const { channelId, body, clientId, replyToId } = input;
+  const plausible = isUuid(channelId) && (replyToId == null || isUuid(replyToId)) && isBody(body) && (clientId == null || isClientId(clientId));
+  if (!plausible || !(await ctx.sendLimiter.tryConsume(authorId))) return null;
+  let message: Message | undefined;
+  try {
+    [message] = await pgRows<Message>(ctx.prisma, INSERT_MESSAGE_IF_ALLOWED, [channelId, authorId, body, clientId ?? null, replyToId ?? null]);
+  } catch (err) {
+    // A concurrent send with the same clientId won the race: the checked path answers with its message.
+    if (!isUniqueViolation(err)) throw err;
+  }
+  if (!message) {
+    await ctx.sendLimiter.refund(authorId);
+    return null;
+  }
+  await ctx.messageCache.invalidate(message.channelId);
+  await publishMessageAdded(ctx, message);
+  return message;
+}
+
+async function sendChecked(ctx: MessageContext, authorId: string, input: SendMessageInput): Promise<Message> {
   // The reads run side by side (one round trip of waiting, not up to three); their answers are
   // used only as the checks reach them, so errors come in the same order as ever.
   const [{ channel }, existing, parent] = await Promise.all([
     ctx.access.requireMember(input.channelId),
-    findRetried(ctx.prisma, viewer.id, input.clientId),
+    findRetried(ctx.prisma, authorId, input.clientId),
     input.replyToId == null ? null : ctx.loaders.messageById.load(input.replyToId),
   ]);
   const body = validateBody(input.body);
@@ -40,14 +72,14 @@ export async function sendMessage(ctx: MessageContext, input: SendMessageInput):
   if (input.replyToId != null && (!parent || parent.channelId !== channel.id)) {
     throw badInput('replyToId must be a message in this channel', 'replyToId');
   }
-  await ctx.sendLimiter.consume(viewer.id);
+  await ctx.sendLimiter.consume(authorId);
 
   let message: Message;
   try {
-    message = await insertMessage(ctx.prisma, { channelId: channel.id, authorId: viewer.id, body, clientId, replyToId: input.replyToId });
+    message = await insertMessage(ctx.prisma, { channelId: channel.id, authorId: authorId, body, clientId, replyToId: input.replyToId });
   } catch (err) {
     // A concurrent send with the same clientId won the race: answer with its message.
-    const winner = clientId && isUniqueViolation(err) ? await messageByClientId(ctx.prisma, viewer.id, clientId) : null;
+    const winner = clientId && isUniqueViolation(err) ? await messageByClientId(ctx.prisma, authorId, clientId) : null;
     if (winner) return winner;
     throw err;
   }
@@ -56,6 +88,29 @@ export async function sendMessage(ctx: MessageContext, input: SendMessageInput):
   await publishMessageAdded(ctx, message);
   return message;
 }
+
+const INSERTED_COLUMNS = `id, channel_id AS "channelId", seq, author_id AS "authorId", body, client_id AS "clientId",
+  reply_to_id AS "replyToId", created_at AS "createdAt", edited_at AS "editedAt", deleted_at AS "deletedAt",
+  pinned_at AS "pinnedAt", pinned_by_id AS "pinnedById"`;
+
+// INSERT_MESSAGE behind the checks of sendChecked that let a send through; nothing (no row, no
+// counter increment) when one of them does not hold.
+const INSERT_MESSAGE_IF_ALLOWED = `
+  WITH allowed AS (
+    SELECT 1 FROM channels c
+     WHERE c.id = $1::uuid AND c.archived_at IS NULL
+       AND EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = $2::text)
+       AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM messages p WHERE p.id = $5::uuid AND p.channel_id = c.id))
+       AND ($4::text IS NULL OR NOT EXISTS (SELECT 1 FROM messages r WHERE r.author_id = $2::text AND r.client_id = $4::text))
+  ), next AS (
+    INSERT INTO channel_message_counters (channel_id, last_seq) SELECT $1::uuid, 1 FROM allowed
+    ON CONFLICT (channel_id) DO UPDATE SET last_seq = channel_message_counters.last_seq + 1
+    RETURNING last_seq
+  )
+  INSERT INTO messages (id, channel_id, seq, author_id, body, client_id, reply_to_id)
+  SELECT gen_random_uuid(), $1::uuid, next.last_seq, $2::text, $3::text, $4::text, $5::uuid
+  FROM next
+  RETURNING ${INSERTED_COLUMNS}`;
 
 const INSERT_MESSAGE = `
   WITH next AS (
@@ -66,9 +121,7 @@ const INSERT_MESSAGE = `
   INSERT INTO messages (id, channel_id, seq, author_id, body, client_id, reply_to_id)
   SELECT gen_random_uuid(), $1::uuid, next.last_seq, $2::text, $3::text, $4::text, $5::uuid
   FROM next
-  RETURNING id, channel_id AS "channelId", seq, author_id AS "authorId", body, client_id AS "clientId",
-            reply_to_id AS "replyToId", created_at AS "createdAt", edited_at AS "editedAt",
-            deleted_at AS "deletedAt", pinned_at AS "pinnedAt", pinned_by_id AS "pinnedById"`;
+  RETURNING ${INSERTED_COLUMNS}`;
 
 /**
  * Stores a message with the channel's next `seq`, in one statement (so one round trip, and
@@ -89,10 +142,18 @@ export const publishMessageAdded = (deps: Pick<ServiceDeps, 'pubsub' | 'logger' 
 
 /** 1..4000 characters, not only whitespace; else BAD_USER_INPUT. */
 export function validateBody(body: string): string {
-  if (body.trim().length === 0) throw badInput('A message needs some text', 'body');
-  // Code points, not UTF-16 units: an emoji counts as one character, as users see it.
-  if ([...body].length > MAX_BODY_LENGTH) throw badInput(`A message is at most ${MAX_BODY_LENGTH} characters`, 'body');
+  const problem = bodyProblem(body);
+  if (problem) throw badInput(problem, 'body');
   return body;
+}
+
+const isBody = (body: string) => bodyProblem(body) === null;
+
+function bodyProblem(body: string): string | null {
+  if (body.trim().length === 0) return 'A message needs some text';
+  // Code points, not UTF-16 units: an emoji counts as one character, as users see it.
+  if ([...body].length > MAX_BODY_LENGTH) return `A message is at most ${MAX_BODY_LENGTH} characters`;
+  return null;
 }
 
 const isClientId = (clientId: string) => clientId.length >= 1 && clientId.length <= MAX_CLIENT_ID_LENGTH;

@@ -270,7 +270,6 @@ describe("batching one client request's queries to a subgraph", () => {
     expect(subgraph.requests.every((body) => !Array.isArray(body))).toBe(true);
   });
 
-
   it('batches the contexts of one batch scope across ticks of the same turn, and no others', async () => {
     const subgraph = await startSubgraph({ allowBatches: true });
     const source = dataSource(subgraph.url);
@@ -290,6 +289,7 @@ describe("batching one client request's queries to a subgraph", () => {
     expect(subgraph.requests).toContainEqual([expect.objectContaining({ variables: { t: 'e1' } }), expect.objectContaining({ variables: { t: 'e2' } })]);
     expect(subgraph.requests).toContainEqual(expect.objectContaining({ variables: { t: 'o' } }));
   });
+
   it(`puts at most ${MAX_SUBGRAPH_BATCH} operations in a batch, and the subgraph refuses more`, async () => {
     const subgraph = await startSubgraph({ allowBatches: true });
     const source = dataSource(subgraph.url);

@@ -76,7 +76,7 @@ async function sendChecked(ctx: MessageContext, authorId: string, input: SendMes
 
   let message: Message;
   try {
-    message = await insertMessage(ctx.prisma, { channelId: channel.id, authorId: authorId, body, clientId, replyToId: input.replyToId });
+    message = await insertMessage(ctx.prisma, { channelId: channel.id, authorId, body, clientId, replyToId: input.replyToId });
   } catch (err) {
     // A concurrent send with the same clientId won the race: answer with its message.
     const winner = clientId && isUniqueViolation(err) ? await messageByClientId(ctx.prisma, authorId, clientId) : null;
@@ -89,39 +89,37 @@ async function sendChecked(ctx: MessageContext, authorId: string, input: SendMes
   return message;
 }
 
-const INSERTED_COLUMNS = `id, channel_id AS "channelId", seq, author_id AS "authorId", body, client_id AS "clientId",
-  reply_to_id AS "replyToId", created_at AS "createdAt", edited_at AS "editedAt", deleted_at AS "deletedAt",
-  pinned_at AS "pinnedAt", pinned_by_id AS "pinnedById"`;
+/**
+ * The insert of a message with its channel's next `seq`, from the counter row `counter` names
+ * (VALUES for one, a SELECT from the CTEs in `before` for a guarded one).
+ */
+const insertMessageStatement = (counter: string, before = '') => `
+  WITH ${before}next AS (
+    INSERT INTO channel_message_counters (channel_id, last_seq) ${counter}
+    ON CONFLICT (channel_id) DO UPDATE SET last_seq = channel_message_counters.last_seq + 1
+    RETURNING last_seq
+  )
+  INSERT INTO messages (id, channel_id, seq, author_id, body, client_id, reply_to_id)
+  SELECT gen_random_uuid(), $1::uuid, next.last_seq, $2::text, $3::text, $4::text, $5::uuid
+  FROM next
+  RETURNING id, channel_id AS "channelId", seq, author_id AS "authorId", body, client_id AS "clientId",
+            reply_to_id AS "replyToId", created_at AS "createdAt", edited_at AS "editedAt",
+            deleted_at AS "deletedAt", pinned_at AS "pinnedAt", pinned_by_id AS "pinnedById"`;
+
+const INSERT_MESSAGE = insertMessageStatement('VALUES ($1::uuid, 1)');
 
 // INSERT_MESSAGE behind the checks of sendChecked that let a send through; nothing (no row, no
 // counter increment) when one of them does not hold.
-const INSERT_MESSAGE_IF_ALLOWED = `
-  WITH allowed AS (
+const INSERT_MESSAGE_IF_ALLOWED = insertMessageStatement(
+  'SELECT $1::uuid, 1 FROM allowed',
+  `allowed AS (
     SELECT 1 FROM channels c
      WHERE c.id = $1::uuid AND c.archived_at IS NULL
        AND EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = $2::text)
        AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM messages p WHERE p.id = $5::uuid AND p.channel_id = c.id))
        AND ($4::text IS NULL OR NOT EXISTS (SELECT 1 FROM messages r WHERE r.author_id = $2::text AND r.client_id = $4::text))
-  ), next AS (
-    INSERT INTO channel_message_counters (channel_id, last_seq) SELECT $1::uuid, 1 FROM allowed
-    ON CONFLICT (channel_id) DO UPDATE SET last_seq = channel_message_counters.last_seq + 1
-    RETURNING last_seq
-  )
-  INSERT INTO messages (id, channel_id, seq, author_id, body, client_id, reply_to_id)
-  SELECT gen_random_uuid(), $1::uuid, next.last_seq, $2::text, $3::text, $4::text, $5::uuid
-  FROM next
-  RETURNING ${INSERTED_COLUMNS}`;
-
-const INSERT_MESSAGE = `
-  WITH next AS (
-    INSERT INTO channel_message_counters (channel_id, last_seq) VALUES ($1::uuid, 1)
-    ON CONFLICT (channel_id) DO UPDATE SET last_seq = channel_message_counters.last_seq + 1
-    RETURNING last_seq
-  )
-  INSERT INTO messages (id, channel_id, seq, author_id, body, client_id, reply_to_id)
-  SELECT gen_random_uuid(), $1::uuid, next.last_seq, $2::text, $3::text, $4::text, $5::uuid
-  FROM next
-  RETURNING ${INSERTED_COLUMNS}`;
+  ), `,
+);
 
 /**
  * Stores a message with the channel's next `seq`, in one statement (so one round trip, and

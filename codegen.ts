@@ -58,7 +58,7 @@ const config: CodegenConfig = {
       Membership: `${prismaModels}#Membership as MembershipModel`,
     }),
     ...subgraph('message', {
-      Message: `${prismaModels}#Message as MessageModel`,
+      Message: '../domain/messageRow#LiveMessage',
       Channel: '../mappers#ChannelRef',
       User: '../mappers#UserRef',
     }),

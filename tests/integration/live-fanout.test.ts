@@ -160,6 +160,7 @@ it('resolves the events of different streams that arrive together with one reque
   for (const c of channels) await stack.expectData(alice, SEND, { id: c.id, body: `in ${c.name}` });
   await Promise.all(subs.map((s) => s.next(1)));
   const rows = await stack.deps.prisma.message.findMany({ where: { channelId: { in: channels.map((c) => c.id) } } });
+  const author = await stack.deps.prisma.user.findUniqueOrThrow({ where: { id: alice.id } });
 
   let channelRequests = 0;
   const count = () => void channelRequests++;
@@ -168,8 +169,10 @@ it('resolves the events of different streams that arrive together with one reque
     // Four new events (each a stored message's next one), published at once while this process
     // (the subgraphs' and the gateway's) is held, so they reach the gateway in one read of its
     // upstream socket.
+    // Each event carries its author and channel as a send's does (what messageAdded provides).
     for (const row of rows) {
-      const event = { ...toMessageEvent(row), id: randomUUID(), seq: String(row.seq + 1n), body: `again in ${row.channelId}` };
+      const live = { ...row, authorProfile: { handle: author.handle, displayName: author.displayName, avatarUrl: null }, channelName: channels.find((c) => c.id === row.channelId)!.name };
+      const event = { ...toMessageEvent(live), id: randomUUID(), seq: String(row.seq + 1n), body: `again in ${row.channelId}` };
       void stack.deps.pubsub.publish(topics.messageAdded(row.channelId), event);
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
@@ -181,10 +184,77 @@ it('resolves the events of different streams that arrive together with one reque
   subs.forEach((s, i) =>
     expect(s.results[1]).toEqual({ data: { messageAdded: { ...s.results[0].data!.messageAdded, body: `again in ${channels[i].id}` } } }),
   );
-  // ...from one batched request to the channel subgraph for all four (eight operations: each
-  // event's author and channel, MAX_SUBGRAPH_BATCH of them), not one request per event.
+  // ...from one batched request to the channel subgraph for all four (each event's channel's
+  // memberCount, which messageAdded does not provide), not one request per event.
   expect(channelRequests).toBe(1);
   for (const s of subs) s.unsubscribe();
+});
+
+describe('a live message carries what messageAdded provides of its author and channel', () => {
+  const PROVIDED = `subscription($id: ID!, $after: String) { messageAdded(channelId: $id, after: $after) { body author { id handle displayName avatarUrl } channel { id name } } }`;
+  const SEND_CURSOR = `mutation($id: ID!, $body: String!) { sendMessage(input: { channelId: $id, body: $body }) { cursor } }`;
+
+  /** Counts the channel subgraph's requests while `run` runs. */
+  async function channelRequestsDuring(run: () => Promise<void>) {
+    let requests = 0;
+    const count = () => void requests++;
+    stack.subgraphs.channel.httpServer.on('request', count);
+    try {
+      await run();
+    } finally {
+      stack.subgraphs.channel.httpServer.off('request', count);
+    }
+    return requests;
+  }
+
+  it('resolves them in the message subgraph: no request to the channel subgraph per event', async () => {
+    const alice = await person('Alice');
+    const channel = await channelOf(alice, 'PUBLIC');
+    const base = stack.gateway.hub.stats.subscribers;
+    const sub = stack.subscribe(stack.connect(alice), PROVIDED, { id: channel.id });
+    await live(base + 1);
+    const requests = await channelRequestsDuring(async () => {
+      await stack.expectData(alice, SEND, { id: channel.id, body: 'provided' });
+      await sub.next(1);
+    });
+    expect(sub.results[0]).toEqual({
+      data: { messageAdded: { body: 'provided', author: { id: alice.id, handle: alice.handle, displayName: 'Alice', avatarUrl: null }, channel: { id: channel.id, name: channel.name } } },
+    });
+    expect(requests).toBe(0);
+    sub.unsubscribe();
+  });
+
+  it('carries the author as they are when they send, after a rename too', async () => {
+    const alice = await person('Alice');
+    const channel = await channelOf(alice, 'PUBLIC');
+    const base = stack.gateway.hub.stats.subscribers;
+    const sub = stack.subscribe(stack.connect(alice), PROVIDED, { id: channel.id });
+    await live(base + 1);
+    await stack.expectData(alice, SEND, { id: channel.id, body: 'before' });
+    // A token with a new name renames the user on their next request.
+    const renamed = { ...alice, token: await signClientToken(TEST_JWT_SECRET, { id: alice.id, name: 'Alicia', handle: alice.handle }) };
+    expect(await stack.expectData(renamed, `{ me { displayName } }`)).toEqual({ me: { displayName: 'Alicia' } });
+    await stack.expectData(renamed, SEND, { id: channel.id, body: 'after' });
+    await sub.next(2);
+    expect(sub.results.map((r) => [r.data?.messageAdded.body, r.data?.messageAdded.author.displayName])).toEqual([
+      ['before', 'Alice'],
+      ['after', 'Alicia'],
+    ]);
+    sub.unsubscribe();
+  });
+
+  it('reads them for replayed messages, which are read back from the database', async () => {
+    const alice = await person('Alice');
+    const channel = await channelOf(alice, 'PUBLIC');
+    const { sendMessage: first } = await stack.expectData(alice, SEND_CURSOR, { id: channel.id, body: 'first' });
+    await stack.expectData(alice, SEND, { id: channel.id, body: 'second' });
+    await stack.expectData(alice, SEND, { id: channel.id, body: 'third' });
+    const sub = stack.subscribe(stack.connect(alice), PROVIDED, { id: channel.id, after: first.cursor });
+    await sub.next(2);
+    const author = { id: alice.id, handle: alice.handle, displayName: 'Alice', avatarUrl: null };
+    expect(sub.results).toEqual(['second', 'third'].map((body) => ({ data: { messageAdded: { body, author, channel: { id: channel.id, name: channel.name } } } })));
+    sub.unsubscribe();
+  });
 });
 
 it('gives a client token naming the gateway\'s own identity no more than any user', async () => {

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { messagesById, pinnedMessages, type Viewer } from '@commons/shared';
-import type { Message, MessageEdit, PrismaClient } from '@commons/shared/src/generated/prisma/client';
+import { channelsById, messagesById, pinnedMessages, usersById, type Viewer } from '@commons/shared';
+import type { Channel, Message, MessageEdit, PrismaClient, User } from '@commons/shared/src/generated/prisma/client';
 import { reactionCounts, reactionsBy, type ReactionCount } from './domain/reactions';
 import { readLatestPage, type LatestPage } from './domain/history';
 import type { MessagePageCache } from './domain/messageCache';
@@ -29,6 +29,10 @@ export interface MessageLoaders {
   latestPage(channelId: string): Promise<LatestPage>;
   /** The viewer's read state per channel (only asked for channels the viewer belongs to). */
   readState: DataLoader<string, ReadState>;
+  /** Authors, for the fields `messageAdded` provides when a message does not carry them (see LiveMessage). */
+  userById: DataLoader<string, User | null>;
+  /** Channels, for the name `messageAdded` provides when a message does not carry it. */
+  channelById: DataLoader<string, Channel | null>;
   /** Forgets what this operation read about a message that it has just changed. */
   clearMessage(messageId: string): void;
   /** Forgets everything: a live stream reuses one context for every event. */
@@ -71,6 +75,10 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null, messa
       const states = await readStates(prisma, viewer.id, channelIds);
       return channelIds.map((id) => states.get(id) ?? { lastReadMessageId: null, unreadCount: 0 });
     }),
+    userById: new DataLoader<string, User | null>((ids) => usersById(prisma, ids)),
+    channelById: new DataLoader<string, Channel | null>(async (ids) =>
+      (await channelsById(prisma, ids, viewer?.id ?? null)).map((read) => read?.channel ?? null),
+    ),
   };
   return {
     ...loaders,

@@ -1,7 +1,6 @@
 import { topics, type AsyncQueue, type ServiceDeps } from '@commons/shared';
-import type { Message } from '@commons/shared/src/generated/prisma/client';
 import { messagesAfter } from './history';
-import { toMessageRow, type MessageEvent } from './messageRow';
+import { toLiveMessage, type LiveMessage, type MessageEvent } from './messageRow';
 
 /**
  * The messages of a channel after `afterSeq` (or, without it, after the channel's current
@@ -18,12 +17,12 @@ export async function streamMessagesAdded(
   deps: Pick<ServiceDeps, 'prisma' | 'pubsub'>,
   channelId: string,
   afterSeq?: bigint,
-): Promise<AsyncIterableIterator<Message>> {
+): Promise<AsyncIterableIterator<LiveMessage>> {
   const { prisma, pubsub } = deps;
   const start = afterSeq ?? (await currentSeq(deps, channelId));
   const queue: AsyncQueue<MessageEvent> = await pubsub.subscribe<MessageEvent>(topics.messageAdded(channelId));
 
-  async function* run(): AsyncGenerator<Message> {
+  async function* run(): AsyncGenerator<LiveMessage> {
     let last = start;
     try {
       for await (const row of messagesAfter(prisma, channelId, last)) {
@@ -31,7 +30,7 @@ export async function streamMessagesAdded(
         last = row.seq;
       }
       for await (const event of queue) {
-        const row = toMessageRow(event);
+        const row = toLiveMessage(event);
         if (row.seq <= last) continue;
         const missed = row.seq > last + 1n ? messagesAfter(prisma, channelId, last, row.seq) : [row];
         for await (const next of missed) {
@@ -45,7 +44,7 @@ export async function streamMessagesAdded(
   }
 
   const stream = run();
-  const iterator: AsyncIterableIterator<Message> = {
+  const iterator: AsyncIterableIterator<LiveMessage> = {
     next: () => stream.next(),
     // A generator waiting for the queue's next event would only see return() when that event
     // came, and one never started would never run its `finally`: closing the queue here

@@ -1,5 +1,22 @@
 import type { Message } from '@commons/shared/src/generated/prisma/client';
 
+/** The author's fields `messageAdded` provides (see the schema's @provides), as stored with the message. */
+export interface AuthorProfile {
+  handle: string;
+  displayName: string;
+  avatarUrl: string | null;
+}
+
+/**
+ * A message with what its send read of its author and channel, so that a live event resolves
+ * the fields `messageAdded` provides without another subgraph. Absent on rows read later
+ * (replays, pages): the User and Channel resolvers read those fields then.
+ */
+export interface LiveMessage extends Message {
+  authorProfile?: AuthorProfile;
+  channelName?: string;
+}
+
 /** A message as published on pub/sub: JSON-safe (bigint and dates do not survive JSON). */
 export interface MessageEvent {
   id: string;
@@ -14,12 +31,14 @@ export interface MessageEvent {
   deletedAt: string | null;
   pinnedAt: string | null;
   pinnedById: string | null;
+  authorProfile?: AuthorProfile;
+  channelName?: string;
 }
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const asDate = (value: Date | string | null) => (value === null || value instanceof Date ? value : new Date(value));
 
-export function toMessageEvent(row: Message): MessageEvent {
+export function toMessageEvent(row: LiveMessage): MessageEvent {
   return { ...row, seq: row.seq.toString(), createdAt: row.createdAt.toISOString(), editedAt: iso(row.editedAt), deletedAt: iso(row.deletedAt), pinnedAt: iso(row.pinnedAt) };
 }
 
@@ -39,4 +58,12 @@ export function toMessageRow(message: Message | MessageEvent): Message {
     pinnedAt: asDate(message.pinnedAt),
     pinnedById: message.pinnedById,
   };
+}
+
+/** A live event back to a message, keeping what it carries of its author and channel. */
+export function toLiveMessage(event: MessageEvent): LiveMessage {
+  const message: LiveMessage = toMessageRow(event);
+  if (event.authorProfile) message.authorProfile = event.authorProfile;
+  if (event.channelName !== undefined) message.channelName = event.channelName;
+  return message;
 }

@@ -1,11 +1,21 @@
 import { parsePageArgs, resolveChannelReference } from '@commons/shared';
 import type { ChannelResolvers } from '../__generated__/resolvers-types';
+import type { MessageContext } from '../context';
 import { latestMessages, messagesPage } from '../domain/history';
+import type { ChannelRef } from '../mappers';
 
 const DEFAULT_PAGE_SIZE = 50;
 
 export const Channel: ChannelResolvers = {
   __resolveReference: resolveChannelReference,
+  // Provided by messageAdded (codegen leaves the @external field out of ChannelResolvers), and
+  // asked for only there: from the live message, else from the channels table.
+  async name(channel: ChannelRef, _args: unknown, ctx: MessageContext) {
+    if (channel.name !== undefined) return channel.name;
+    const row = await ctx.loaders.channelById.load(channel.id);
+    if (!row) throw new Error(`channel ${channel.id} not found`);
+    return row.name;
+  },
   async messages(channel, args, ctx) {
     await ctx.access.requireReadable(channel.id);
     const page = parsePageArgs(args, DEFAULT_PAGE_SIZE);

@@ -7,9 +7,10 @@ export const Message: MessageResolvers = {
     const message = await ctx.loaders.messageById.load(ref.id);
     return message && (await ctx.access.canRead(message.channelId)) ? message : null;
   },
-  channel: (message) => ({ id: message.channelId }),
-  // The channel subgraph resolves the rest of User through federation.
-  author: (message) => ({ id: message.authorId }),
+  // A live message carries what messageAdded provides of its channel and author (see LiveMessage);
+  // the channel subgraph resolves the rest through federation.
+  channel: (message) => (message.channelName === undefined ? { id: message.channelId } : { id: message.channelId, name: message.channelName }),
+  author: (message) => ({ id: message.authorId, ...message.authorProfile }),
   // Same channel as the reply (checked at send), so as readable; a deleted parent shows as deleted.
   replyTo: (message, _args, ctx) => (message.replyToId ? ctx.loaders.messageById.load(message.replyToId) : null),
   async reactions(message, _args, ctx) {

@@ -1,10 +1,9 @@
 import { guardChannelStream, type TypingNotice } from '@commons/shared';
-import type { Message } from '@commons/shared/src/generated/prisma/client';
 import type { SubscriptionResolvers } from '../__generated__/resolvers-types';
 import type { MessageContext } from '../context';
 import { parseMessageCursor } from '../domain/history';
 import { streamMessagesAdded } from '../domain/messageAdded';
-import { toMessageRow, type MessageEvent } from '../domain/messageRow';
+import { toMessageRow, type LiveMessage, type MessageEvent } from '../domain/messageRow';
 import { streamMessagesUpdated, streamTyping } from '../domain/messageUpdated';
 
 // Every subscription is checked at subscribe time: NOT_FOUND for a missing or invisible
@@ -18,7 +17,7 @@ export const Subscription: SubscriptionResolvers = {
       const afterSeq = after == null ? undefined : parseMessageCursor(after, 'after');
       return guardChannelStream(ctx, channelId, () => streamMessagesAdded(ctx, channelId, afterSeq));
     },
-    resolve: (message: Message, _args: unknown, ctx: MessageContext) => {
+    resolve: (message: LiveMessage, _args: unknown, ctx: MessageContext) => {
       ctx.loaders.clearAll();
       return message;
     },

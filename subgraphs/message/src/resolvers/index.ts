@@ -5,6 +5,7 @@ import { Message } from './Message';
 import { Mutation } from './Mutation';
 import { Query } from './Query';
 import { Subscription } from './Subscription';
+import { User } from './User';
 
 export const resolvers: Resolvers = {
   Query,
@@ -12,5 +13,6 @@ export const resolvers: Resolvers = {
   Subscription,
   Message,
   Channel,
+  User,
   DateTime,
 };

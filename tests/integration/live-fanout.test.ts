@@ -255,6 +255,22 @@ describe('a live message carries what messageAdded provides of its author and ch
     expect(sub.results).toEqual(['second', 'third'].map((body) => ({ data: { messageAdded: { body, author, channel: { id: channel.id, name: channel.name } } } })));
     sub.unsubscribe();
   });
+
+  it('and a typing notice its typist, for every watcher\'s own pipeline', async () => {
+    const [alice, bob, carol] = await Promise.all([person('Alice'), person('Bob'), person('Carol')]);
+    const channel = await channelOf(alice, 'PUBLIC', bob, carol);
+    const query = `subscription($id: ID!) { typing(channelId: $id) { user { id handle displayName avatarUrl } } }`;
+    const base = stack.gateway.hub.stats.subscribers;
+    const subs = [bob, carol].map((who) => stack.subscribe(stack.connect(who), query, { id: channel.id }));
+    await live(base + 2);
+    const requests = await channelRequestsDuring(async () => {
+      await stack.expectData(alice, `mutation($id: ID!) { sendTyping(channelId: $id) }`, { id: channel.id });
+      await Promise.all(subs.map((s) => s.next(1)));
+    });
+    for (const s of subs) expect(s.results).toEqual([{ data: { typing: { user: { id: alice.id, handle: alice.handle, displayName: 'Alice', avatarUrl: null } } } }]);
+    expect(requests).toBe(0);
+    for (const s of subs) s.unsubscribe();
+  });
 });
 
 it('gives a client token naming the gateway\'s own identity no more than any user', async () => {

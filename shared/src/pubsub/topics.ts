@@ -17,11 +17,20 @@ export const topics = {
   voiceSignals: (participantId: string) => `voice:${participantId}:signals`,
 } as const;
 
+/** What live events carry of a user for the fields their subscriptions `@provide`. */
+export interface UserProfile {
+  handle: string;
+  displayName: string;
+  avatarUrl: string | null;
+}
+
 /** Someone is typing in a channel; `at` is an ISO date-time. */
 export interface TypingNotice {
   channelId: string;
   userId: string;
   at: string;
+  /** The typist as the notice was sent (absent when it could not be read). */
+  user?: UserProfile;
 }
 
 export interface MembershipChangedEvent {

@@ -1,11 +1,5 @@
+import type { UserProfile } from '@commons/shared';
 import type { Message } from '@commons/shared/src/generated/prisma/client';
-
-/** The author's fields `messageAdded` provides (see the schema's @provides), as stored with the message. */
-export interface AuthorProfile {
-  handle: string;
-  displayName: string;
-  avatarUrl: string | null;
-}
 
 /**
  * A message with what its send read of its author and channel, so that a live event resolves
@@ -13,7 +7,7 @@ export interface AuthorProfile {
  * (replays, pages): the User and Channel resolvers read those fields then.
  */
 export interface LiveMessage extends Message {
-  authorProfile?: AuthorProfile;
+  authorProfile?: UserProfile;
   channelName?: string;
 }
 
@@ -31,7 +25,7 @@ export interface MessageEvent {
   deletedAt: string | null;
   pinnedAt: string | null;
   pinnedById: string | null;
-  authorProfile?: AuthorProfile;
+  authorProfile?: UserProfile;
   channelName?: string;
 }
 

@@ -46,7 +46,11 @@ export async function sendTyping(ctx: MessageContext, channelId: string): Promis
   const { channel } = await ctx.access.requireMember(channelId);
   if (channel.archivedAt) throw conflict('This channel is archived');
   if (await ctx.typingThrottle.take(viewer.id, channelId)) {
+    // With the typist's profile, which the typing subscription provides: every watcher's
+    // pipeline (typing is per viewer) would otherwise ask the channel subgraph for it.
+    const user = await ctx.loaders.userById.load(viewer.id);
     const notice: TypingNotice = { channelId, userId: viewer.id, at: new Date().toISOString() };
+    if (user) notice.user = { handle: user.handle, displayName: user.displayName, avatarUrl: user.avatarUrl };
     try {
       await ctx.pubsub.publish(topics.typing(channelId), notice);
     } catch (err) {

@@ -38,6 +38,6 @@ export const Subscription: SubscriptionResolvers = {
       await ctx.access.requireReadable(channelId);
       return streamTyping(ctx, channelId, viewer.id);
     },
-    resolve: (notice: TypingNotice) => ({ channelId: notice.channelId, user: { id: notice.userId }, at: notice.at }),
+    resolve: (notice: TypingNotice) => ({ channelId: notice.channelId, user: { id: notice.userId, ...notice.user }, at: notice.at }),
   },
 };

@@ -256,6 +256,34 @@ describe('a live message carries what messageAdded provides of its author and ch
     sub.unsubscribe();
   });
 
+  it('as does a change to a message, for every watcher\'s own pipeline', async () => {
+    const [alice, bob, carol] = await Promise.all([person('Alice'), person('Bob'), person('Carol')]);
+    const channel = await channelOf(alice, 'PUBLIC', bob, carol);
+    const { sendMessage: message } = await stack.expectData(alice, `mutation($id: ID!) { sendMessage(input: { channelId: $id, body: "react" }) { id } }`, { id: channel.id });
+    // viewerHasReacted is the watcher's own: a pipeline per watcher.
+    const query = `subscription($id: ID!) { messageUpdated(channelId: $id) { body reactions { emoji count viewerHasReacted } author { id handle displayName avatarUrl } channel { id name } } }`;
+    const base = stack.gateway.hub.stats.subscribers;
+    const subs = [bob, carol].map((who) => stack.subscribe(stack.connect(who), query, { id: channel.id }));
+    await live(base + 2);
+    const requests = await channelRequestsDuring(async () => {
+      await stack.expectData(bob, `mutation($m: ID!) { addReaction(messageId: $m, emoji: "👍") { id } }`, { m: message.id });
+      await Promise.all(subs.map((s) => s.next(1)));
+    });
+    const event = (mine: boolean) => ({
+      data: {
+        messageUpdated: {
+          body: 'react',
+          reactions: [{ emoji: '👍', count: 1, viewerHasReacted: mine }],
+          author: { id: alice.id, handle: alice.handle, displayName: 'Alice', avatarUrl: null },
+          channel: { id: channel.id, name: channel.name },
+        },
+      },
+    });
+    expect(subs.map((s) => s.results)).toEqual([[event(true)], [event(false)]]);
+    expect(requests).toBe(0);
+    for (const s of subs) s.unsubscribe();
+  });
+
   it('and a typing notice its typist, for every watcher\'s own pipeline', async () => {
     const [alice, bob, carol] = await Promise.all([person('Alice'), person('Bob'), person('Carol')]);
     const channel = await channelOf(alice, 'PUBLIC', bob, carol);

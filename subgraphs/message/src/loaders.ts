@@ -29,9 +29,9 @@ export interface MessageLoaders {
   latestPage(channelId: string): Promise<LatestPage>;
   /** The viewer's read state per channel (only asked for channels the viewer belongs to). */
   readState: DataLoader<string, ReadState>;
-  /** Authors, for the fields `messageAdded` provides when a message does not carry them (see LiveMessage). */
+  /** Authors, for the fields the subscriptions provide when an event does not carry them (see LiveMessage). */
   userById: DataLoader<string, User | null>;
-  /** Channels, for the name `messageAdded` provides when a message does not carry it. */
+  /** Channels, for the name the message subscriptions provide when an event does not carry it. */
   channelById: DataLoader<string, Channel | null>;
   /** Forgets what this operation read about a message that it has just changed. */
   clearMessage(messageId: string): void;

@@ -1,6 +1,6 @@
 /**
  * Entities this subgraph only references: the gateway resolves their other fields elsewhere,
- * except those `messageAdded` provides, which a live message carries (see LiveMessage).
+ * except those the subscriptions provide, which live events carry (see LiveMessage).
  */
 export interface ChannelRef {
   id: string;

@@ -1,8 +1,8 @@
-import { conflict, notFound, publishAfterCommit, topics, type Viewer } from '@commons/shared';
+import { conflict, notFound, pgRows, publishAfterCommit, topics, type Viewer } from '@commons/shared';
 import type { Message, Prisma } from '@commons/shared/src/generated/prisma/client';
 import type { MemberRole } from '@commons/shared/src/generated/prisma/enums';
 import type { MessageContext } from '../context';
-import { toMessageEvent } from './messageRow';
+import { toMessageEvent, type LiveMessage } from './messageRow';
 
 /**
  * The message a mutation acts on, for a member of its channel: NOT_FOUND when it is missing or
@@ -39,8 +39,32 @@ export async function lockLiveMessage(tx: Prisma.TransactionClient, messageId: s
  * with the message as it is now. Neither step can fail the committed change.
  */
 export async function afterMessageUpdate(ctx: MessageContext, message: Message): Promise<void> {
-  await ctx.messageCache.invalidate(message.channelId);
+  const [, live] = await Promise.all([ctx.messageCache.invalidate(message.channelId), withLiveFields(ctx, message)]);
   // This request's loaders may hold the row (and its reactions) from before the change.
   ctx.loaders.clearMessage(message.id);
-  await publishAfterCommit(ctx, topics.messageUpdated(message.channelId), toMessageEvent(message));
+  await publishAfterCommit(ctx, topics.messageUpdated(message.channelId), toMessageEvent(live));
+}
+
+const LIVE_FIELDS = `
+  SELECT u.handle, u.display_name AS "displayName", u.avatar_url AS "avatarUrl", c.name AS "channelName"
+    FROM channels c LEFT JOIN users u ON u.id = $2::text WHERE c.id = $1::uuid`;
+
+/**
+ * The message with its author's profile and channel's name, which messageUpdated provides: one
+ * statement per change, where every pipeline following the channel's updates (one per watcher
+ * when they select their own reactions) would otherwise ask the channel subgraph. The message
+ * as it is when the read fails.
+ */
+async function withLiveFields(ctx: MessageContext, message: Message): Promise<LiveMessage> {
+  try {
+    type Row = { handle: string | null; displayName: string | null; avatarUrl: string | null; channelName: string };
+    const [row] = await pgRows<Row>(ctx.prisma, LIVE_FIELDS, [message.channelId, message.authorId]);
+    if (!row) return message;
+    const live: LiveMessage = { ...message, channelName: row.channelName };
+    if (row.handle !== null && row.displayName !== null) live.authorProfile = { handle: row.handle, displayName: row.displayName, avatarUrl: row.avatarUrl };
+    return live;
+  } catch (err) {
+    ctx.logger.warn({ err, messageId: message.id }, 'could not read the live fields of an updated message');
+    return message;
+  }
 }

@@ -2,9 +2,10 @@ import type { UserProfile } from '@commons/shared';
 import type { Message } from '@commons/shared/src/generated/prisma/client';
 
 /**
- * A message with what its send read of its author and channel, so that a live event resolves
- * the fields `messageAdded` provides without another subgraph. Absent on rows read later
- * (replays, pages): the User and Channel resolvers read those fields then.
+ * A message with what was read of its author and channel when it was stored or changed, so
+ * that a live event resolves the fields `messageAdded` and `messageUpdated` provide without
+ * another subgraph. Absent on rows read later (replays, pages): the User and Channel resolvers
+ * read those fields then.
  */
 export interface LiveMessage extends Message {
   authorProfile?: UserProfile;

@@ -8,8 +8,8 @@ const DEFAULT_PAGE_SIZE = 50;
 
 export const Channel: ChannelResolvers = {
   __resolveReference: resolveChannelReference,
-  // Provided by messageAdded (codegen leaves the @external field out of ChannelResolvers), and
-  // asked for only there: from the live message, else from the channels table.
+  // Provided by messageAdded and messageUpdated (codegen leaves the @external field out of
+  // ChannelResolvers), and asked for only there: from the live message, else from the channels table.
   async name(channel: ChannelRef, _args: unknown, ctx: MessageContext) {
     if (channel.name !== undefined) return channel.name;
     const row = await ctx.loaders.channelById.load(channel.id);

@@ -7,7 +7,7 @@ export const Message: MessageResolvers = {
     const message = await ctx.loaders.messageById.load(ref.id);
     return message && (await ctx.access.canRead(message.channelId)) ? message : null;
   },
-  // A live message carries what messageAdded provides of its channel and author (see LiveMessage);
+  // A live message carries what the message subscriptions provide of its channel and author (see LiveMessage);
   // the channel subgraph resolves the rest through federation.
   channel: (message) => (message.channelName === undefined ? { id: message.channelId } : { id: message.channelId, name: message.channelName }),
   author: (message) => ({ id: message.authorId, ...message.authorProfile }),

@@ -3,7 +3,7 @@ import type { SubscriptionResolvers } from '../__generated__/resolvers-types';
 import type { MessageContext } from '../context';
 import { parseMessageCursor } from '../domain/history';
 import { streamMessagesAdded } from '../domain/messageAdded';
-import { toMessageRow, type LiveMessage, type MessageEvent } from '../domain/messageRow';
+import { toLiveMessage, type LiveMessage, type MessageEvent } from '../domain/messageRow';
 import { streamMessagesUpdated, streamTyping } from '../domain/messageUpdated';
 
 // Every subscription is checked at subscribe time: NOT_FOUND for a missing or invisible
@@ -29,7 +29,7 @@ export const Subscription: SubscriptionResolvers = {
     },
     resolve: (event: MessageEvent, _args: unknown, ctx: MessageContext) => {
       ctx.loaders.clearAll();
-      return toMessageRow(event);
+      return toLiveMessage(event);
     },
   },
   typing: {

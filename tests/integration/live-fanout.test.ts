@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signClientToken, topics } from '@commons/shared';
+import { poolOf, signClientToken, topics } from '@commons/shared';
 import { toMessageEvent } from '../../subgraphs/message/src/domain/messageRow';
 import { waitFor } from '../testkit/builders';
 import { person, startStack, TEST_JWT_SECRET, type Stack } from '../testkit/stack';
@@ -194,6 +194,24 @@ describe('a live message carries what messageAdded provides of its author and ch
   const PROVIDED = `subscription($id: ID!, $after: String) { messageAdded(channelId: $id, after: $after) { body author { id handle displayName avatarUrl } channel { id name } } }`;
   const SEND_CURSOR = `mutation($id: ID!, $body: String!) { sendMessage(input: { channelId: $id, body: $body }) { cursor } }`;
 
+  /** The SQL statements on the shared pool while `run` runs. */
+  async function statementsDuring(run: () => Promise<void>) {
+    const pool = poolOf(stack.deps.prisma);
+    const query = pool.query;
+    const seen: string[] = [];
+    (pool as { query: unknown }).query = (...args: unknown[]) => {
+      const first = args[0] as string | { text: string };
+      seen.push(typeof first === 'string' ? first : first.text);
+      return (query as (...a: unknown[]) => unknown).apply(pool, args);
+    };
+    try {
+      await run();
+    } finally {
+      pool.query = query;
+    }
+    return seen;
+  }
+
   /** Counts the channel subgraph's requests while `run` runs. */
   async function channelRequestsDuring(run: () => Promise<void>) {
     let requests = 0;
@@ -243,16 +261,39 @@ describe('a live message carries what messageAdded provides of its author and ch
     sub.unsubscribe();
   });
 
-  it('reads them for replayed messages, which are read back from the database', async () => {
-    const alice = await person('Alice');
-    const channel = await channelOf(alice, 'PUBLIC');
+  it('reads them with replayed messages, in the replay\'s own statement', async () => {
+    const [alice, bob] = await Promise.all([person('Alice'), person('Bob')]);
+    const channel = await channelOf(alice, 'PUBLIC', bob);
     const { sendMessage: first } = await stack.expectData(alice, SEND_CURSOR, { id: channel.id, body: 'first' });
     await stack.expectData(alice, SEND, { id: channel.id, body: 'second' });
-    await stack.expectData(alice, SEND, { id: channel.id, body: 'third' });
-    const sub = stack.subscribe(stack.connect(alice), PROVIDED, { id: channel.id, after: first.cursor });
+    await stack.expectData(bob, SEND, { id: channel.id, body: 'third' });
+    const statements = await statementsDuring(async () => {
+      const sub = stack.subscribe(stack.connect(alice), PROVIDED, { id: channel.id, after: first.cursor });
+      await sub.next(2);
+      const profile = (who: typeof alice, displayName: string) => ({ id: who.id, handle: who.handle, displayName, avatarUrl: null });
+      expect(sub.results).toEqual([
+        { data: { messageAdded: { body: 'second', author: profile(alice, 'Alice'), channel: { id: channel.id, name: channel.name } } } },
+        { data: { messageAdded: { body: 'third', author: profile(bob, 'Bob'), channel: { id: channel.id, name: channel.name } } } },
+      ]);
+      sub.unsubscribe();
+    });
+    // Not a users or channels read per replayed message (the fallback below).
+    expect(statements.filter((s) => /FROM users WHERE id = ANY|c\.name, c\.topic/.test(s))).toEqual([]);
+  });
+
+  it('reads them for an event that does not carry them (as from a replica of an older version)', async () => {
+    const alice = await person('Alice');
+    const channel = await channelOf(alice, 'PUBLIC');
+    const base = stack.gateway.hub.stats.subscribers;
+    const sub = stack.subscribe(stack.connect(alice), PROVIDED, { id: channel.id });
+    await live(base + 1);
+    await stack.expectData(alice, SEND, { id: channel.id, body: 'carried' });
+    await sub.next(1);
+    const row = await stack.deps.prisma.message.findFirstOrThrow({ where: { channelId: channel.id } });
+    const bare = { ...toMessageEvent(row), id: randomUUID(), seq: String(row.seq + 1n), body: 'bare' };
+    await stack.deps.pubsub.publish(topics.messageAdded(channel.id), bare);
     await sub.next(2);
-    const author = { id: alice.id, handle: alice.handle, displayName: 'Alice', avatarUrl: null };
-    expect(sub.results).toEqual(['second', 'third'].map((body) => ({ data: { messageAdded: { body, author, channel: { id: channel.id, name: channel.name } } } })));
+    expect(sub.results[1]).toEqual({ data: { messageAdded: { ...sub.results[0].data!.messageAdded, body: 'bare' } } });
     sub.unsubscribe();
   });
 

@@ -1,8 +1,8 @@
-import { badInput, channelMessages, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pinnedMessages, toConnection, type Connection, type PageRequest } from '@commons/shared';
+import { badInput, channelMessages, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pgRows, pinnedMessages, toConnection, type Connection, type PageRequest } from '@commons/shared';
 import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { MessageContext } from '../context';
 import type { MessagePageCache } from './messageCache';
-import { toMessageEvent, toMessageRow } from './messageRow';
+import { fromLiveRow, LIVE_COLUMNS, toMessageEvent, toMessageRow, type LiveMessage, type LiveRow } from './messageRow';
 import { reactionCounts, type ReactionCount } from './reactions';
 
 const CURSOR_KIND = 'm';
@@ -67,22 +67,32 @@ export async function latestMessages(ctx: MessageContext, channelId: string, pag
   return toConnection(rows.slice(0, page.limit + 1), page, messageCursor);
 }
 
-/** Every message after `afterSeq` (through `throughSeq`, when given), in seq order, read in pages. */
+const LIVE_MESSAGES_AFTER = `
+  SELECT m.id, m.channel_id AS "channelId", m.seq, m.author_id AS "authorId", m.body, m.client_id AS "clientId",
+         m.reply_to_id AS "replyToId", m.created_at AS "createdAt", m.edited_at AS "editedAt", m.deleted_at AS "deletedAt",
+         m.pinned_at AS "pinnedAt", m.pinned_by_id AS "pinnedById", ${LIVE_COLUMNS}
+    FROM messages m LEFT JOIN users u ON u.id = m.author_id LEFT JOIN channels c ON c.id = m.channel_id
+   WHERE m.channel_id = $1::uuid AND m.seq > $2::bigint AND m.seq <= $3::bigint
+   ORDER BY m.seq LIMIT $4`;
+// seq is a BIGINT: "through the end".
+const MAX_SEQ = 9223372036854775807n;
+
+/**
+ * Every message after `afterSeq` (through `throughSeq`, when given), in seq order, read in pages,
+ * each with what a live message carries (see LiveMessage): a replay resolves its authors and
+ * channel without a statement per message.
+ */
 export async function* messagesAfter(
   prisma: PrismaClient,
   channelId: string,
   afterSeq: bigint,
-  throughSeq?: bigint,
+  throughSeq = MAX_SEQ,
   pageSize = 500,
-): AsyncGenerator<Message> {
+): AsyncGenerator<LiveMessage> {
   let last = afterSeq;
   for (;;) {
-    const rows = await prisma.message.findMany({
-      where: { channelId, seq: { gt: last, ...(throughSeq === undefined ? {} : { lte: throughSeq }) } },
-      orderBy: { seq: 'asc' },
-      take: pageSize,
-    });
-    for (const row of rows) yield row;
+    const rows = await pgRows<LiveRow>(prisma, LIVE_MESSAGES_AFTER, [channelId, last, throughSeq, pageSize]);
+    for (const row of rows) yield fromLiveRow(row);
     if (rows.length < pageSize) return;
     last = rows[rows.length - 1].seq;
   }

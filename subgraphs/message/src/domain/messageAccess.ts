@@ -2,7 +2,7 @@ import { conflict, notFound, pgRows, publishAfterCommit, topics, type Viewer } f
 import type { Message, Prisma } from '@commons/shared/src/generated/prisma/client';
 import type { MemberRole } from '@commons/shared/src/generated/prisma/enums';
 import type { MessageContext } from '../context';
-import { toMessageEvent, type LiveMessage } from './messageRow';
+import { fromLiveRow, LIVE_COLUMNS, toMessageEvent, type LiveMessage, type LiveRow } from './messageRow';
 
 /**
  * The message a mutation acts on, for a member of its channel: NOT_FOUND when it is missing or
@@ -45,9 +45,7 @@ export async function afterMessageUpdate(ctx: MessageContext, message: Message):
   await publishAfterCommit(ctx, topics.messageUpdated(message.channelId), toMessageEvent(live));
 }
 
-const LIVE_FIELDS = `
-  SELECT u.handle, u.display_name AS "displayName", u.avatar_url AS "avatarUrl", c.name AS "channelName"
-    FROM channels c LEFT JOIN users u ON u.id = $2::text WHERE c.id = $1::uuid`;
+const LIVE_FIELDS = `SELECT ${LIVE_COLUMNS} FROM channels c LEFT JOIN users u ON u.id = $2::text WHERE c.id = $1::uuid`;
 
 /**
  * The message with its author's profile and channel's name, which messageUpdated provides: one
@@ -57,12 +55,8 @@ const LIVE_FIELDS = `
  */
 async function withLiveFields(ctx: MessageContext, message: Message): Promise<LiveMessage> {
   try {
-    type Row = { handle: string | null; displayName: string | null; avatarUrl: string | null; channelName: string };
-    const [row] = await pgRows<Row>(ctx.prisma, LIVE_FIELDS, [message.channelId, message.authorId]);
-    if (!row) return message;
-    const live: LiveMessage = { ...message, channelName: row.channelName };
-    if (row.handle !== null && row.displayName !== null) live.authorProfile = { handle: row.handle, displayName: row.displayName, avatarUrl: row.avatarUrl };
-    return live;
+    const [row] = await pgRows<Omit<LiveRow, keyof Message>>(ctx.prisma, LIVE_FIELDS, [message.channelId, message.authorId]);
+    return row ? fromLiveRow({ ...message, ...row }) : message;
   } catch (err) {
     ctx.logger.warn({ err, messageId: message.id }, 'could not read the live fields of an updated message');
     return message;

@@ -12,6 +12,26 @@ export interface LiveMessage extends Message {
   channelName?: string;
 }
 
+/**
+ * What a LiveMessage carries, as columns of a statement that joins the message's author as `u`
+ * and its channel as `c` (read into a LiveRow).
+ */
+export const LIVE_COLUMNS = `u.handle AS "authorHandle", u.display_name AS "authorDisplayName", u.avatar_url AS "authorAvatarUrl", c.name AS "channelName"`;
+
+export interface LiveRow extends Message {
+  authorHandle: string | null;
+  authorDisplayName: string | null;
+  authorAvatarUrl: string | null;
+  channelName: string | null;
+}
+
+export function fromLiveRow({ authorHandle, authorDisplayName, authorAvatarUrl, channelName, ...message }: LiveRow): LiveMessage {
+  const live: LiveMessage = message;
+  if (authorHandle !== null && authorDisplayName !== null) live.authorProfile = { handle: authorHandle, displayName: authorDisplayName, avatarUrl: authorAvatarUrl };
+  if (channelName !== null) live.channelName = channelName;
+  return live;
+}
+
 /** A message as published on pub/sub: JSON-safe (bigint and dates do not survive JSON). */
 export interface MessageEvent {
   id: string;

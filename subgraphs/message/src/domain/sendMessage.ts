@@ -2,7 +2,7 @@ import { badInput, conflict, isUuid, messageByClientId, pgRows, publishAfterComm
 import type { Message, PrismaClient } from '@commons/shared/src/generated/prisma/client';
 import type { SendMessageInput } from '../__generated__/resolvers-types';
 import type { MessageContext } from '../context';
-import { toMessageEvent, type LiveMessage } from './messageRow';
+import { fromLiveRow, LIVE_COLUMNS, toMessageEvent, type LiveMessage, type LiveRow } from './messageRow';
 
 export const MAX_BODY_LENGTH = 4000;
 export const MAX_CLIENT_ID_LENGTH = 64;
@@ -41,8 +41,8 @@ async function storeIfAllowed(ctx: MessageContext, authorId: string, input: Send
   if (!plausible || !(await ctx.sendLimiter.tryConsume(authorId))) return null;
   let message: LiveMessage | undefined;
   try {
-    const [row] = await pgRows<StoredRow>(ctx.prisma, INSERT_MESSAGE_IF_ALLOWED, [channelId, authorId, body, clientId ?? null, replyToId ?? null]);
-    message = row && liveMessage(row);
+    const [row] = await pgRows<LiveRow>(ctx.prisma, INSERT_MESSAGE_IF_ALLOWED, [channelId, authorId, body, clientId ?? null, replyToId ?? null]);
+    message = row && fromLiveRow(row);
   } catch (err) {
     // A concurrent send with the same clientId won the race: the checked path answers with its message.
     if (!isUniqueViolation(err)) throw err;
@@ -109,22 +109,8 @@ const insertMessageStatement = (counter: string, before = '') => `
               reply_to_id AS "replyToId", created_at AS "createdAt", edited_at AS "editedAt",
               deleted_at AS "deletedAt", pinned_at AS "pinnedAt", pinned_by_id AS "pinnedById"
   )
-  SELECT s.*, u.handle AS "authorHandle", u.display_name AS "authorDisplayName", u.avatar_url AS "authorAvatarUrl", c.name AS "channelName"
+  SELECT s.*, ${LIVE_COLUMNS}
     FROM stored s LEFT JOIN users u ON u.id = s."authorId" LEFT JOIN channels c ON c.id = s."channelId"`;
-
-interface StoredRow extends Message {
-  authorHandle: string | null;
-  authorDisplayName: string | null;
-  authorAvatarUrl: string | null;
-  channelName: string | null;
-}
-
-function liveMessage({ authorHandle, authorDisplayName, authorAvatarUrl, channelName, ...message }: StoredRow): LiveMessage {
-  const live: LiveMessage = message;
-  if (authorHandle !== null && authorDisplayName !== null) live.authorProfile = { handle: authorHandle, displayName: authorDisplayName, avatarUrl: authorAvatarUrl };
-  if (channelName !== null) live.channelName = channelName;
-  return live;
-}
 
 const INSERT_MESSAGE = insertMessageStatement('VALUES ($1::uuid, 1)');
 
@@ -150,8 +136,8 @@ const INSERT_MESSAGE_IF_ALLOWED = insertMessageStatement(
  */
 export async function insertMessage(prisma: PrismaClient, message: NewMessage): Promise<LiveMessage> {
   const values = [message.channelId, message.authorId, message.body, message.clientId ?? null, message.replyToId ?? null];
-  const [row] = await pgRows<StoredRow>(prisma, INSERT_MESSAGE, values);
-  return liveMessage(row);
+  const [row] = await pgRows<LiveRow>(prisma, INSERT_MESSAGE, values);
+  return fromLiveRow(row);
 }
 
 /** Runs after commit: a stored message is never reported as failed because Redis hiccupped. */

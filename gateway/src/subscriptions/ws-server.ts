@@ -210,7 +210,8 @@ class Connection implements SubscriberSocket {
     (socket as OwnedSocket)[CONNECTION] = this;
     socket.on('message', onSocketMessage);
     socket.on('pong', onSocketPong);
-    socket.once('close', onSocketClose);
+    // Not once(): ws emits close once, and once() costs a wrapper and its state on every idle socket.
+    socket.on('close', onSocketClose);
   }
 
   ping(): void {
@@ -369,9 +370,9 @@ class Connection implements SubscriberSocket {
   }
 
   closed(): void {
+    if (!this.server.connections.delete(this)) return;
     clearTimeout(this.initWait);
     this.server.expiries.remove(this);
-    this.server.connections.delete(this);
     if (!this.owner) return;
     this.server.count(this.server.sockets, this.owner, -1);
     for (const id of [...this.operations.keys()]) this.complete(id);

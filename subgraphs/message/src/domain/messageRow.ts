@@ -4,8 +4,9 @@ import type { Message } from '@commons/shared/src/generated/prisma/client';
 /**
  * A message with what was read of its author and channel when it was stored or changed, so
  * that a live event resolves the fields `messageAdded` and `messageUpdated` provide without
- * another subgraph. Absent on rows read later (replays, pages): the User and Channel resolvers
- * read those fields then.
+ * another subgraph (replays read them too). Absent on rows read for pages, whose authors and
+ * channel the channel subgraph resolves, and on events from a replica of an older version: the
+ * User and Channel resolvers read those fields then.
  */
 export interface LiveMessage extends Message {
   authorProfile?: UserProfile;

@@ -9,12 +9,14 @@ const DEFAULT_PAGE_SIZE = 50;
 export const Channel: ChannelResolvers = {
   __resolveReference: resolveChannelReference,
   // Provided by messageAdded and messageUpdated (codegen leaves the @external field out of
-  // ChannelResolvers), and asked for only there: from the live message, else from the channels table.
-  async name(channel: ChannelRef, _args: unknown, ctx: MessageContext) {
+  // ChannelResolvers), and asked for only there: from the live message (synchronously: this runs
+  // for every event of every pipeline), else from the channels table.
+  name(channel: ChannelRef, _args: unknown, ctx: MessageContext) {
     if (channel.name !== undefined) return channel.name;
-    const row = await ctx.loaders.channelById.load(channel.id);
-    if (!row) throw new Error(`channel ${channel.id} not found`);
-    return row.name;
+    return ctx.loaders.channelById.load(channel.id).then((row) => {
+      if (!row) throw new Error(`channel ${channel.id} not found`);
+      return row.name;
+    });
   },
   async messages(channel, args, ctx) {
     await ctx.access.requireReadable(channel.id);

@@ -3,8 +3,9 @@ import type { MessageContext } from '../context';
 import type { UserRef } from '../mappers';
 
 // The fields the subscriptions provide (codegen leaves @external fields out of UserResolvers).
-// The gateway asks for them only there: from the live message or typing notice, else (a
-// replayed message, or an event whose read of them failed) from the users table.
+// The gateway asks for them only there: from the live message or typing notice, else (an event
+// whose read of them failed, or from a replica of an older version) from the users table.
+// Synchronous when carried: these run for every event of every pipeline.
 async function profile(user: UserRef, ctx: MessageContext) {
   const row = await ctx.loaders.userById.load(user.id);
   if (!row) throw new Error(`user ${user.id} not found`);
@@ -12,7 +13,7 @@ async function profile(user: UserRef, ctx: MessageContext) {
 }
 
 export const User: UserResolvers = {
-  handle: async (user: UserRef, _args: unknown, ctx: MessageContext) => user.handle ?? (await profile(user, ctx)).handle,
-  displayName: async (user: UserRef, _args: unknown, ctx: MessageContext) => user.displayName ?? (await profile(user, ctx)).displayName,
-  avatarUrl: async (user: UserRef, _args: unknown, ctx: MessageContext) => (user.avatarUrl !== undefined ? user.avatarUrl : (await profile(user, ctx)).avatarUrl),
+  handle: (user: UserRef, _args: unknown, ctx: MessageContext) => user.handle ?? profile(user, ctx).then((p) => p.handle),
+  displayName: (user: UserRef, _args: unknown, ctx: MessageContext) => user.displayName ?? profile(user, ctx).then((p) => p.displayName),
+  avatarUrl: (user: UserRef, _args: unknown, ctx: MessageContext) => (user.avatarUrl !== undefined ? user.avatarUrl : profile(user, ctx).then((p) => p.avatarUrl)),
 };

@@ -8,6 +8,7 @@
 //   ceilings       - the L0 servers
 //   orm            - P1's Prisma and raw pg loops
 //   subscribers    - the graphql-ws clients
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -33,6 +34,16 @@ import { round, summarize, type Summary } from './lib/stats';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROOT = path.resolve(__dirname, '..');
+
+/** The commit the bench ran on, `+changes` when the checkout had uncommitted ones; undefined outside git. */
+function checkoutCommit(): string | undefined {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+changes' : '');
+  } catch {
+    return undefined;
+  }
+}
 const P = QUICK
   ? { rounds: 2, windowS: 1, warmS: 0.5, latencyMs: 500, connections: 16, s1Runs: 1, s1Seconds: 2, s1Sizes: [100], distinctSizes: [], hiveSizes: [], s2: false, s3: false, profile: false, p1PacedRuns: 1 }
   : { rounds: 5, windowS: 2.5, warmS: 1, latencyMs: 1500, connections: 16, s1Runs: 5, s1Seconds: 3, s1Sizes: [100, 1000, 5000], distinctSizes: [100, 1000], hiveSizes: [100, 1000], s2: true, s3: true, profile: true, p1PacedRuns: 3 };
@@ -844,6 +855,7 @@ async function main() {
     const result = {
       meta: {
         date: new Date().toISOString(),
+        commit: checkoutCommit(),
         command: `${QUICK ? 'BENCH_QUICK=1 ' : ''}${ONLY.size ? `BENCH_ONLY=${[...ONLY].join(',')} ` : ''}npm run bench`,
         node: process.version,
         platform: `${os.type()} ${os.release()} ${os.arch()}`,

@@ -23,6 +23,7 @@ import {
   type Metrics,
   type Redis,
 } from '@commons/shared';
+import { tracingEnabled } from '@commons/shared/src/tracing';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import { GraphQLError } from 'graphql';
@@ -76,8 +77,10 @@ export function createGateway({ config, logger, subgraphUrls, supergraph, redis 
   });
 
   const fetcher = createSubgraphFetcher(config.gateway.subgraphTimeoutMs);
+  // A batch across client requests would put every request's subgraph work in one request's trace.
+  const acrossRequests = !tracingEnabled();
   const dataSources = Object.fromEntries(
-    Object.entries(subgraphUrls).map(([name, url]) => [name, new ForwardingDataSource({ url, fetcher, subgraphName: name, metrics })]),
+    Object.entries(subgraphUrls).map(([name, url]) => [name, new ForwardingDataSource({ url, fetcher, subgraphName: name, metrics, acrossRequests })]),
   );
   // @apollo/gateway otherwise sends Apollo hourly usage data (uptime, CPU, OS) from a metrics
   // exporter of its own; this deployment reports only where its operators point it.

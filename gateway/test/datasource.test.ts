@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type RequestListener, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import { ApolloServer } from '@apollo/server';
-import { closeServer, createMetrics, FORWARDED_USER_HEADER, graphqlHttpHandler, MAX_SUBGRAPH_BATCH } from '@commons/shared';
+import { closeServer, createMetrics, FORWARDED_USER_HEADER, graphqlHttpHandler, MAX_SUBGRAPH_BATCH, REQUEST_ID_HEADER } from '@commons/shared';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../src/context';
 import { createSubgraphFetcher, ForwardingDataSource } from '../src/datasource';
@@ -32,7 +32,8 @@ async function startServer(handler: RequestListener) {
 const fetcher = createSubgraphFetcher(TIMEOUT_MS);
 const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' };
 
-const dataSource = (url: string) => new ForwardingDataSource({ url, fetcher, subgraphName: 'test', metrics: createMetrics() });
+const dataSource = (url: string, options: { acrossRequests?: boolean } = {}) =>
+  new ForwardingDataSource({ url, fetcher, subgraphName: 'test', metrics: createMetrics(), ...options });
 const processQuery = (url: string, context: Record<string, unknown> = {}) =>
   dataSource(url).process({ kind: GraphQLDataSourceRequestKind.HEALTH_CHECK, request: { query: '{ __typename }' }, context });
 
@@ -177,16 +178,19 @@ describe('entity representations', () => {
   });
 });
 
-describe("batching one client request's queries to a subgraph", () => {
+describe("batching client requests' queries to a subgraph", () => {
   const typeDefs = `type Query { echo(text: String!): String  viewerOf(tag: String!): String } type Mutation { note(text: String!): String }`;
   /**
    * A real Apollo Server (batches allowed or not) behind the subgraphs' own HTTP handler,
-   * recording each HTTP request's body and how many contexts it built.
+   * recording each HTTP request's body and how many contexts it built. Like the subgraphs, it
+   * answers 401 without a caller and takes each operation's own from its extensions, unless
+   * `headerCallerOnly` (as a subgraph before that did).
    */
-  async function startSubgraph(options: { allowBatches: boolean }) {
+  async function startSubgraph(options: { allowBatches: boolean; headerCallerOnly?: boolean }) {
     const requests: unknown[] = [];
     let contexts = 0;
-    const server = new ApolloServer<{ caller?: string }>({
+    const callerOf = (operation: unknown) => (operation as { extensions?: Record<string, string> } | undefined)?.extensions?.[FORWARDED_USER_HEADER];
+    const server = new ApolloServer<{ caller?: string; requestId?: string }>({
       typeDefs,
       allowBatchedHttpRequests: options.allowBatches,
       resolvers: {
@@ -195,7 +199,7 @@ describe("batching one client request's queries to a subgraph", () => {
             if (text === 'fail') throw new GraphQLError('echo failed', { extensions: { code: 'BAD_USER_INPUT' } });
             return text;
           },
-          viewerOf: (_: unknown, { tag }: { tag: string }, ctx: { caller?: string }) => `${tag}:${ctx.caller}`,
+          viewerOf: (_: unknown, { tag }: { tag: string }, ctx: { caller?: string; requestId?: string }) => `${tag}:${ctx.caller}:${ctx.requestId}`,
         },
         Mutation: { note: (_: unknown, { text }: { text: string }) => text },
       },
@@ -204,9 +208,14 @@ describe("batching one client request's queries to a subgraph", () => {
     const handler = graphqlHttpHandler(server, {
       maxBodyBytes: 1 << 20,
       maxBatch: MAX_SUBGRAPH_BATCH,
-      context: async (req) => {
+      ...(options.headerCallerOnly ? {} : { contextKey: (operation: unknown) => callerOf(operation) ?? '' }),
+      context: async (req, operation) => {
         contexts++;
-        return { caller: req.headers[FORWARDED_USER_HEADER] as string | undefined };
+        const own = options.headerCallerOnly ? undefined : callerOf(operation);
+        const caller = own ?? (req.headers[FORWARDED_USER_HEADER] as string | undefined);
+        if (!caller) throw new GraphQLError('This service only answers the gateway', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+        const requestId = own ? (operation as { extensions: Record<string, string> }).extensions[REQUEST_ID_HEADER] : (req.headers[REQUEST_ID_HEADER] as string);
+        return { caller, requestId };
       },
     });
     const { url } = await startServer((req, res) => {
@@ -252,17 +261,41 @@ describe("batching one client request's queries to a subgraph", () => {
     expect(failed.errors).toEqual([expect.objectContaining({ message: 'echo failed', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
   });
 
-  it("never mixes two client requests, and sends mutations alone", async () => {
+  const viewerOf = (tag: string, context: GatewayContext) => operation('query V($t: String!) { viewerOf(tag: $t) }', context, { t: tag });
+
+  it("sends the queries of different client requests of one turn as one batch while others are under way, each with its own caller and request id", async () => {
     const subgraph = await startSubgraph({ allowBatches: true });
     const source = dataSource(subgraph.url);
-    const viewerOf = (tag: string, context: GatewayContext) => operation('query V($t: String!) { viewerOf(tag: $t) }', context, { t: tag });
     const alice = caller('alice');
-    const [a, b] = await Promise.all([source.process(viewerOf('a', alice)), source.process(viewerOf('b', caller('bob')))]);
-    expect([a.data, b.data]).toEqual([{ viewerOf: 'a:alice' }, { viewerOf: 'b:bob' }]);
-    expect(subgraph.requests.every((body) => !Array.isArray(body))).toBe(true);
-    expect(subgraph.requests).toHaveLength(2);
+    // With nothing under way, a query goes at once: waiting for the turn's others would only delay it.
+    const first = source.process(viewerOf('first', caller('carol')));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // While it is, the requests of a turn (here a tick apart, as reads of different sockets are) gather.
+    const a = source.process(viewerOf('a', alice));
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    const [b, a2] = await Promise.all([source.process(viewerOf('b', caller('bob'))), source.process(viewerOf('a2', alice))]);
+    expect([(await first).data, (await a).data, b.data, a2.data]).toEqual([
+      { viewerOf: 'first:carol:req-carol' },
+      { viewerOf: 'a:alice:req-alice' },
+      { viewerOf: 'b:bob:req-bob' },
+      { viewerOf: 'a2:alice:req-alice' },
+    ]);
+    expect(subgraph.requests).toEqual([
+      expect.objectContaining({ variables: { t: 'first' } }),
+      [
+        expect.objectContaining({ variables: { t: 'a' }, extensions: { [FORWARDED_USER_HEADER]: 'alice', [REQUEST_ID_HEADER]: 'req-alice' } }),
+        expect.objectContaining({ variables: { t: 'b' }, extensions: { [FORWARDED_USER_HEADER]: 'bob', [REQUEST_ID_HEADER]: 'req-bob' } }),
+        expect.objectContaining({ variables: { t: 'a2' }, extensions: { [FORWARDED_USER_HEADER]: 'alice', [REQUEST_ID_HEADER]: 'req-alice' } }),
+      ],
+    ]);
+    // One context per caller in the batch: Alice's two queries share her loaders.
+    expect(subgraph.contexts()).toBe(3);
+  });
 
-    subgraph.requests.length = 0;
+  it('sends mutations alone', async () => {
+    const subgraph = await startSubgraph({ allowBatches: true });
+    const source = dataSource(subgraph.url);
+    const alice = caller('alice');
     const note = operation('mutation N($t: String!) { note(text: $t) }', alice, { t: 'n' });
     const [m, q] = await Promise.all([source.process(note), source.process(echo('q', alice))]);
     expect([m.data, q.data]).toEqual([{ note: 'n' }, { echo: 'q' }]);
@@ -270,9 +303,28 @@ describe("batching one client request's queries to a subgraph", () => {
     expect(subgraph.requests.every((body) => !Array.isArray(body))).toBe(true);
   });
 
-  it('batches the contexts of one batch scope across ticks of the same turn, and no others', async () => {
-    const subgraph = await startSubgraph({ allowBatches: true });
+  it('sends a batch per caller, from then on, to a subgraph that takes the caller only from its header', async () => {
+    const subgraph = await startSubgraph({ allowBatches: true, headerCallerOnly: true });
     const source = dataSource(subgraph.url);
+    const turn = () => Promise.all([source.process(viewerOf('a', caller('alice'))), source.process(viewerOf('b', caller('bob'))), source.process(viewerOf('c', caller('alice')))]);
+    expect((await turn()).map((r) => r.data)).toEqual([{ viewerOf: 'a:alice:req-alice' }, { viewerOf: 'b:bob:req-bob' }, { viewerOf: 'c:alice:req-alice' }]);
+    // The batch of both callers was refused whole (401: no caller in its headers), and ran nothing.
+    const shapes = (bodies: unknown[]) => bodies.map((body) => (Array.isArray(body) ? body.map((o) => o.variables.t).join('') : body && (body as any).variables.t));
+    expect(shapes(subgraph.requests)).toEqual(['abc', 'ac', 'b']);
+    subgraph.requests.length = 0;
+    expect((await turn()).map((r) => r.data)).toEqual([{ viewerOf: 'a:alice:req-alice' }, { viewerOf: 'b:bob:req-bob' }, { viewerOf: 'c:alice:req-alice' }]);
+    expect(shapes(subgraph.requests)).toEqual(['ac', 'b']);
+  });
+
+  it('with tracing on, never mixes client requests, and batches the contexts of one batch scope across ticks of the same turn', async () => {
+    const subgraph = await startSubgraph({ allowBatches: true });
+    const source = dataSource(subgraph.url, { acrossRequests: false });
+    const [a, b] = await Promise.all([source.process(viewerOf('a', caller('alice'))), source.process(viewerOf('b', caller('bob')))]);
+    expect([a.data, b.data]).toEqual([{ viewerOf: 'a:alice:req-alice' }, { viewerOf: 'b:bob:req-bob' }]);
+    expect(subgraph.requests).toHaveLength(2);
+    expect(subgraph.requests.every((body) => !Array.isArray(body))).toBe(true);
+    subgraph.requests.length = 0;
+
     // Live events of one identity: separate contexts (each its own request id), one scope.
     const scope = {};
     const event = (n: number): GatewayContext => ({ ...caller('fanout'), requestId: `event-${n}`, batchScope: scope });

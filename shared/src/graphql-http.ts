@@ -8,6 +8,9 @@ import { trace } from '@opentelemetry/api';
 
 const GRAPHQL_PATH = '/graphql';
 
+/** The header that carries a request's id from the gateway to the subgraphs (and into their logs). */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /**
  * The most operations a subgraph takes in one batched request (Apollo Server's JSON array), and
  * so the most the gateway puts in one: a query plan's widest parallel step sends a handful to one
@@ -18,8 +21,18 @@ export const MAX_SUBGRAPH_BATCH = 8;
 export interface GraphQLHttpOptions<C extends BaseContext> {
   /** The largest request body read, in bytes; a larger one is answered 413 PAYLOAD_TOO_LARGE. */
   maxBodyBytes: number;
-  /** Builds the operation's context; a GraphQLError thrown here answers with its `extensions.http` status. */
-  context: (req: IncomingMessage) => Promise<C>;
+  /**
+   * Builds the operation's context; a GraphQLError thrown here answers with its `extensions.http`
+   * status. In a batch whose operations have different `contextKey`s, it builds one context per
+   * key and gets the first operation of each (its JSON element) as `operation`.
+   */
+  context: (req: IncomingMessage, operation?: unknown) => Promise<C>;
+  /**
+   * Which context a batched operation runs in (on a server that allows batches): operations of
+   * one key share one, as a batch's operations do in Apollo Server (and so its DataLoaders); a
+   * batch of one key is Apollo's own batch. Without it, every batch is.
+   */
+  contextKey?: (operation: unknown) => string;
   /**
    * The most operations a batched request (a JSON array; the server must allow batches) may
    * carry; a longer one is answered 400 BAD_REQUEST before any of it runs.
@@ -83,6 +96,8 @@ export function graphqlHttpHandler<C extends BaseContext>(server: ApolloServer<C
       search: query === -1 ? '' : req.url!.slice(query),
       body,
     };
+    const groups = Array.isArray(body) && options.contextKey ? groupPositions(body, options.contextKey) : undefined;
+    if (groups && groups.size > 1) return sendMixedBatch(res, await runMixedBatch(server, httpGraphQLRequest, groups, req, options));
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(req) });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -97,6 +112,54 @@ export function graphqlHttpHandler<C extends BaseContext>(server: ApolloServer<C
       else sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
     });
   };
+}
+
+/** The positions of `items` by key, in order (a batch's operations by context, or by caller). */
+export function groupPositions<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, number[]> {
+  const groups = new Map<K, number[]>();
+  items.forEach((item, i) => {
+    const key = keyOf(item);
+    const positions = groups.get(key);
+    if (positions) positions.push(i);
+    else groups.set(key, [i]);
+  });
+  return groups;
+}
+
+/**
+ * A batch of operations in different contexts (different callers, from a gateway that batches
+ * concurrent client requests): each key's operations run as Apollo runs a request (one alone, more
+ * as its batch), in parallel, and their results go back in the batch's order. A key whose request
+ * fails whole (its context cannot be built: 401) answers each of its operations with that error.
+ */
+async function runMixedBatch<C extends BaseContext>(
+  server: ApolloServer<C>,
+  request: HTTPGraphQLRequest,
+  groups: Map<string, number[]>,
+  req: IncomingMessage,
+  options: GraphQLHttpOptions<C>,
+): Promise<string[]> {
+  const operations = request.body as unknown[];
+  const results: string[] = new Array(operations.length);
+  await Promise.all(
+    [...groups.values()].map(async (positions) => {
+      const body = positions.length === 1 ? operations[positions[0]] : positions.map((i) => operations[i]);
+      const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: { ...request, body }, context: () => options.context(req, operations[positions[0]]) });
+      if (response.body.kind !== 'complete') throw new Error('Incremental delivery is not supported in a batch');
+      const text = response.body.string;
+      if (positions.length === 1) return void (results[positions[0]] = text);
+      const parsed = JSON.parse(text) as unknown;
+      positions.forEach((at, i) => (results[at] = Array.isArray(parsed) ? JSON.stringify(parsed[i]) : text));
+    }),
+  );
+  return results;
+}
+
+/** A mixed batch's answer: 200 whatever each operation's outcome, which is in its own result. */
+function sendMixedBatch(res: ServerResponse, results: string[]): void {
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(`[${results.join(',')}]`);
 }
 
 /** Apollo's headers: lower-cased names, repeated ones joined, as its own integrations build them. */

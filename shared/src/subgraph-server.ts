@@ -19,7 +19,7 @@ import { documentCache } from './document-cache';
 import { createAdmissionServer } from './admission-server';
 import { ADMISSION_PATH, LIVE_MARKER, LIVE_MARKER_EXTENSION } from './live-admission';
 import { formatServiceError } from './format-error';
-import { graphqlHttpHandler, MAX_SUBGRAPH_BATCH, routeGraphQL } from './graphql-http';
+import { graphqlHttpHandler, MAX_SUBGRAPH_BATCH, REQUEST_ID_HEADER, routeGraphQL } from './graphql-http';
 import { closeServer, listen } from './http';
 
 export interface SubgraphServerOptions<C extends BaseContext> {
@@ -40,6 +40,17 @@ export interface SubgraphServer {
   /** Resolves to the subgraph's /graphql URL. */
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The caller and request id an operation of a batch names in its extensions, if it does. */
+function batchedCallerOf(operation: unknown): { caller?: string; requestId?: string } {
+  const extensions = (operation as { extensions?: unknown } | null | undefined)?.extensions as Record<string, unknown> | null | undefined;
+  const caller = extensions?.[FORWARDED_USER_HEADER];
+  const requestId = extensions?.[REQUEST_ID_HEADER];
+  return {
+    caller: typeof caller === 'string' ? caller : undefined,
+    requestId: typeof requestId === 'string' ? requestId : undefined,
+  };
 }
 
 /**
@@ -152,15 +163,20 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const serveGraphQL = graphqlHttpHandler(server, {
     maxBodyBytes: 1024 * 1024,
     maxBatch: MAX_SUBGRAPH_BATCH,
-    context: async (req) => {
-      const viewer = await verifyForwardedUser(req.headers[FORWARDED_USER_HEADER] as string | undefined).catch(
-        (err: GraphQLError) => {
-          throw new GraphQLError(err.message, {
-            extensions: { ...err.extensions, http: { status: 401 } },
-          });
-        },
-      );
-      return options.extendContext(createBaseContext(deps, viewer, req.headers['x-request-id'] as string | undefined, grants));
+    // A batch of concurrent client requests names each operation's caller (and request id) in
+    // its extensions, signed by the gateway as the header is. Operations of one caller share a
+    // context (and its loaders), with the first one's request id, as a batch of one caller does.
+    contextKey: (operation) => batchedCallerOf(operation).caller ?? '',
+    context: async (req, operation) => {
+      const batched = batchedCallerOf(operation);
+      const caller = batched.caller ?? (req.headers[FORWARDED_USER_HEADER] as string | undefined);
+      const viewer = await verifyForwardedUser(caller).catch((err: GraphQLError) => {
+        throw new GraphQLError(err.message, {
+          extensions: { ...err.extensions, http: { status: 401 } },
+        });
+      });
+      const requestId = batched.caller === undefined ? (req.headers[REQUEST_ID_HEADER] as string | undefined) : batched.requestId;
+      return options.extendContext(createBaseContext(deps, viewer, requestId, grants));
     },
   });
   httpServer.on('request', routeGraphQL(serveGraphQL, app));

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { FORWARDED_USER_HEADER, signClientToken } from '@commons/shared';
+import { createForwardedUserSigner, FORWARDED_USER_HEADER, REQUEST_ID_HEADER, signClientToken } from '@commons/shared';
 import { SignJWT } from 'jose';
 import { person, startStack, TEST_JWT_SECRET, type Stack } from '../testkit/stack';
+import { TEST_GATEWAY_SECRET } from '../testkit/subgraph';
 
 let stack: Stack;
 let alice: Awaited<ReturnType<typeof person>>;
@@ -227,6 +228,17 @@ describe('subgraphs reached directly', () => {
         expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
       }
     }
+  });
+
+  it("check each batched operation's own caller as the header is checked: a forged one fails alone", async () => {
+    const bob = await person('Bob');
+    const sign = createForwardedUserSigner(TEST_GATEWAY_SECRET);
+    const as = (caller: string | undefined) => ({ query: `{ me { id } }`, ...(caller === undefined ? {} : { extensions: { [FORWARDED_USER_HEADER]: caller, [REQUEST_ID_HEADER]: 'r' } }) });
+    const batch = [as(await sign({ id: alice.id })), as('forged'), as(await sign({ id: bob.id })), as(undefined), as(await signClientToken(TEST_JWT_SECRET, { id: alice.id }))];
+    const res = await fetch(stack.subgraphUrls.channel, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+    expect(res.status).toBe(200);
+    const results: any[] = await res.json();
+    expect(results.map((r) => r.data?.me?.id ?? r.errors?.[0]?.extensions?.code)).toEqual([alice.id, 'UNAUTHENTICATED', bob.id, 'UNAUTHENTICATED', 'UNAUTHENTICATED']);
   });
 
   it('answer unreadable bodies with JSON and a code, before any signature check', async () => {

@@ -7,9 +7,11 @@ export interface GatewayContext {
   /** The gateway-signed token a subgraph trusts (see shared/src/auth.ts). */
   forwardedUser: string;
   /**
-   * Operations with the same scope may share a batched request to a subgraph (see
-   * ForwardingDataSource); without one, each context is its own scope. Live events of one
-   * identity resolved in the same turn share one, so their fetches cost one exchange.
+   * Set on live events: their fetches always wait for the rest of the turn, whose other events
+   * come in separate reads of their sockets, to share a batched request to a subgraph (see
+   * ForwardingDataSource). With tracing on (batches per request), operations with the same scope
+   * may share a batch; without one, each context is its own scope. Live events of one identity
+   * resolved in the same turn share one, so their fetches cost one exchange.
    */
   batchScope?: object;
 }

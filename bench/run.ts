@@ -453,7 +453,8 @@ async function main() {
           const counts = x.subgraphRequestsPerReq === undefined ? '' : `; subgraph requests ${x.subgraphRequestsPerReq.toFixed(2)}${x.extra?.statementsPerSend === undefined ? '' : `, statements ${x.extra.statementsPerSend.toFixed(2)}`}`;
           return parts.length ? ` (CPU ms: ${parts.join(', ')}${counts})` : '';
         };
-        log(`round ${r + 1}/${P.rounds}: ` + workloads.map((w) => `${w.name} ${Math.round(windows[w.name][r].rps)}/s${cpu(w)}`).join(', '));
+        const tail = (w: Workload) => ` p50/p99 ${windows[w.name][r].p50Ms}/${windows[w.name][r].p99Ms} ms`;
+        log(`round ${r + 1}/${P.rounds}: ` + workloads.map((w) => `${w.name} ${Math.round(windows[w.name][r].rps)}/s${tail(w)}${cpu(w)}`).join(', '));
       }
     }
 

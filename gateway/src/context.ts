@@ -7,11 +7,11 @@ export interface GatewayContext {
   /** The gateway-signed token a subgraph trusts (see shared/src/auth.ts). */
   forwardedUser: string;
   /**
-   * Set on live events: their fetches always wait for the rest of the turn, whose other events
-   * come in separate reads of their sockets, to share a batched request to a subgraph (see
-   * ForwardingDataSource). With tracing on (batches per request), operations with the same scope
-   * may share a batch; without one, each context is its own scope. Live events of one identity
-   * resolved in the same turn share one, so their fetches cost one exchange.
+   * Set on live events, whose fetches wait for the rest of the turn (its other events come in
+   * separate reads of their sockets) to share a batched request to a subgraph (see
+   * ForwardingDataSource). Live events of one identity resolved in the same turn share one
+   * scope; with tracing on, when batches do not span client requests, only operations of one
+   * scope share a batch (without a scope, each context is its own).
    */
   batchScope?: object;
 }

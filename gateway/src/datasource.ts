@@ -222,9 +222,10 @@ interface BatchedFetch {
  * subgraph is busy with earlier ones, a batch holds the queries of every client request that
  * reach this subgraph in the same turn of the event loop (gathered until its check phase), each
  * naming its own caller and request id in its extensions when they are not all one caller's;
- * under concurrent load that is what saves the most. Without it (tracing on: a batch's HTTP request belongs to one request's trace), a batch
- * holds one client request's queries of one tick (the fetches of one parallel step of its plan,
- * such as a page's message authors and reply authors), or the live events of one batch scope.
+ * under concurrent load that is what saves the most. Without it (tracing on: a batch's HTTP
+ * request belongs to one request's trace), a batch holds one client request's queries of one
+ * tick (the fetches of one parallel step of its plan, such as a page's message authors and reply
+ * authors), or the live events of one batch scope.
  * A subgraph that refuses batches (400, batching off) gets each operation alone from then on; one
  * that takes its caller only from the header (401 for a batch of several callers, before running
  * any of it) gets a batch per caller from then on.

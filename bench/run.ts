@@ -46,7 +46,7 @@ function checkoutCommit(): string | undefined {
 }
 const P = QUICK
   ? { rounds: 2, windowS: 1, warmS: 0.5, latencyMs: 500, connections: 16, s1Runs: 1, s1Seconds: 2, s1Sizes: [100], distinctSizes: [], hiveSizes: [], s2: false, s3: false, profile: false, p1PacedRuns: 1 }
-  : { rounds: 5, windowS: 2.5, warmS: 1, latencyMs: 1500, connections: 16, s1Runs: 5, s1Seconds: 3, s1Sizes: [100, 1000, 5000], distinctSizes: [100, 1000], hiveSizes: [100, 1000], s2: true, s3: true, profile: true, p1PacedRuns: 3 };
+  : { rounds: 5, windowS: 2.5, warmS: 5, latencyMs: 1500, connections: 16, s1Runs: 5, s1Seconds: 3, s1Sizes: [100, 1000, 5000], distinctSizes: [100, 1000], hiveSizes: [100, 1000], s2: true, s3: true, profile: true, p1PacedRuns: 3 };
 /** BENCH_ONLY=http,q3,live,s3,profile runs only those sections (for development); the default is all. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean));
 /** BENCH_SCENARIOS=<regexp> runs only the live scenarios whose names match (for development). */
@@ -434,6 +434,8 @@ async function main() {
     if (process.env.BENCH_ROUNDS) P.rounds = Number(process.env.BENCH_ROUNDS);
     const windows: Record<string, WindowResult[]> = Object.fromEntries(workloads.map((w) => [w.name, []]));
     if (want('http')) {
+      // 5 s each: with 1 s, W1's first round ran its code paths half-compiled (gateway and subgraph
+      // CPU per send about twice the later rounds'); after 5 s it read like the rest (findings).
       log(`warm-up: ${workloads.length} workloads x ${P.warmS}s`);
       for (const w of workloads) await w.run(P.warmS, 'warm');
       for (let r = 0; r < P.rounds; r++) {

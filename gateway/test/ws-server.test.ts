@@ -108,3 +108,14 @@ it('answers UNAVAILABLE while the gateway is starting, and keeps the socket', as
   expect(socket.readyState).toBe(WebSocket.OPEN);
   socket.close();
 });
+
+// Last: it closes the server.
+it('says "going away" to every socket on close, and resolves once all of them have closed', async () => {
+  const [a, b] = [await connect(), await connect()];
+  await settle(50);
+  expect(ws.stats().sockets).toBe(2);
+  await ws.close();
+  expect(ws.stats()).toEqual({ sockets: 0, subscriptions: 0 });
+  expect(await a.closed).toBe(1001);
+  expect(await b.closed).toBe(1001);
+});

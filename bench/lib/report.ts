@@ -193,7 +193,7 @@ ${Object.entries(r.q3.sqlLog as Record<string, string[]>)
   const paced = r.p1.paced;
   out.push(`## P1: the ORM's cost
 
-The Q1 resolver's query (the channel subgraph's user loader, \`prisma.user.findMany({ where: { id: { in: [id] } } })\`) through Prisma 7 with @prisma/adapter-pg, against the same statement through a raw pg pool of the same size (10), rows mapped to the same objects; closed loop with ${m.connections} concurrent callers in a process of its own.
+The Q1 resolver's query (the channel subgraph's user loader) written with Prisma, \`prisma.user.findMany({ where: { id: { in: [id] } } })\`, through Prisma 7 with @prisma/adapter-pg, against the same statement through a raw pg pool of the same size (10), rows mapped to the same objects; closed loop with ${m.connections} concurrent callers in a process of its own. The product's loader runs that statement on pg (\`usersById\` in shared/src/pg-reads.ts), as do its other hot reads and its send; Prisma writes and reads the rest.
 
 ${table(httpHead.slice(0, 4), httpRows(['p1-prisma', 'p1-pg']).map((x) => x.slice(0, 4)))}
 

@@ -1,6 +1,7 @@
-// Bench child for P1: the Q1 resolver's query (the channel subgraph's user loader:
-// `prisma.user.findMany({ where: { id: { in: [id] } } })`) through Prisma 7 + @prisma/adapter-pg,
-// and the same statement through a raw pg pool of the same size, rows mapped to the same shape.
+// Bench child for P1: the Q1 resolver's query (the channel subgraph's user loader, which runs it
+// on pg) written with Prisma, `prisma.user.findMany({ where: { id: { in: [id] } } })`, through
+// Prisma 7 + @prisma/adapter-pg, and the same statement through a raw pg pool of the same size,
+// rows mapped to the same shape.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createPrisma } from '@commons/shared';
 import { build } from 'hdr-histogram-js';

@@ -3,6 +3,7 @@ import { ChannelAccess } from './access';
 import type { AccessGrants } from './access-grant';
 import type { Viewer } from './auth';
 import type { PrismaClient } from './generated/prisma/client';
+import { RequestMemo } from './graphql-http';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { PubSub } from './pubsub';
@@ -23,6 +24,8 @@ export interface BaseContext extends ServiceDeps {
   requestId: string;
   viewer: Viewer | null;
   access: ChannelAccess;
+  /** Shared by every context of the HTTP request, whatever its caller: for loaders of caller-independent reads. */
+  perRequest: RequestMemo;
   /**
    * Set for the gateway's admission check of a subscriber to a shared stream: the subscription
    * only answers whether the caller may follow it, and ends when they no longer may.
@@ -31,7 +34,13 @@ export interface BaseContext extends ServiceDeps {
 }
 
 /** `grants`: the subgraph's access grants (signed with the gateway secret); without, none are made or taken. */
-export function createBaseContext(deps: ServiceDeps, viewer: Viewer | null, requestId?: string, grants?: AccessGrants): BaseContext {
+export function createBaseContext(
+  deps: ServiceDeps,
+  viewer: Viewer | null,
+  requestId?: string,
+  grants?: AccessGrants,
+  perRequest = new RequestMemo(),
+): BaseContext {
   const id = requestId ?? randomUUID();
   return {
     ...deps,
@@ -39,5 +48,6 @@ export function createBaseContext(deps: ServiceDeps, viewer: Viewer | null, requ
     requestId: id,
     viewer,
     access: new ChannelAccess(deps.prisma, viewer, grants),
+    perRequest,
   };
 }

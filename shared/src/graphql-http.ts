@@ -24,9 +24,10 @@ export interface GraphQLHttpOptions<C extends BaseContext> {
   /**
    * Builds the operation's context; a GraphQLError thrown here answers with its `extensions.http`
    * status. In a batch whose operations have different `contextKey`s, it builds one context per
-   * key and gets the first operation of each (its JSON element) as `operation`.
+   * key and gets the first operation of each (its JSON element) as `operation`; every context of
+   * one HTTP request gets the same `memo`.
    */
-  context: (req: IncomingMessage, operation?: unknown) => Promise<C>;
+  context: (req: IncomingMessage, operation: unknown, memo: RequestMemo) => Promise<C>;
   /**
    * Which context a batched operation runs in (on a server that allows batches): operations of
    * one key share one, as a batch's operations do in Apollo Server (and so its DataLoaders); a
@@ -38,6 +39,22 @@ export interface GraphQLHttpOptions<C extends BaseContext> {
    * carry; a longer one is answered 400 BAD_REQUEST before any of it runs.
    */
   maxBatch?: number;
+}
+
+/**
+ * What the contexts of one HTTP request share, whatever their callers. A batch of several callers'
+ * operations runs in a context per caller, so loaders made per context would read the same rows
+ * once per caller; a loader of reads that answer every caller alike (a user's public profile),
+ * made here, serves the whole request with one statement.
+ */
+export class RequestMemo {
+  private readonly values = new Map<string, unknown>();
+
+  /** The value under `key`: made by `make` for the first context of the request that asks. */
+  once<T>(key: string, make: () => T): T {
+    if (!this.values.has(key)) this.values.set(key, make());
+    return this.values.get(key) as T;
+  }
 }
 
 /** An answer given instead of Apollo Server's (the body could not be read, or writing failed), shaped as a GraphQL error. */
@@ -97,8 +114,9 @@ export function graphqlHttpHandler<C extends BaseContext>(server: ApolloServer<C
       body,
     };
     const groups = Array.isArray(body) && options.contextKey ? groupPositions(body, options.contextKey) : undefined;
-    if (groups && groups.size > 1) return sendMixedBatch(res, await runMixedBatch(server, httpGraphQLRequest, groups, req, options));
-    const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(req) });
+    const memo = new RequestMemo();
+    if (groups && groups.size > 1) return sendMixedBatch(res, await runMixedBatch(server, httpGraphQLRequest, groups, req, memo, options));
+    const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(req, undefined, memo) });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') return void res.end(response.body.string);
@@ -137,6 +155,7 @@ async function runMixedBatch<C extends BaseContext>(
   request: HTTPGraphQLRequest,
   groups: Map<string, number[]>,
   req: IncomingMessage,
+  memo: RequestMemo,
   options: GraphQLHttpOptions<C>,
 ): Promise<string[]> {
   const operations = request.body as unknown[];
@@ -144,7 +163,7 @@ async function runMixedBatch<C extends BaseContext>(
   await Promise.all(
     [...groups.values()].map(async (positions) => {
       const body = positions.length === 1 ? operations[positions[0]] : positions.map((i) => operations[i]);
-      const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: { ...request, body }, context: () => options.context(req, operations[positions[0]]) });
+      const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: { ...request, body }, context: () => options.context(req, operations[positions[0]], memo) });
       if (response.body.kind !== 'complete') throw new Error('Incremental delivery is not supported in a batch');
       const text = response.body.string;
       if (positions.length === 1) return void (results[positions[0]] = text);

@@ -165,9 +165,10 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     maxBatch: MAX_SUBGRAPH_BATCH,
     // A batch of concurrent client requests names each operation's caller (and request id) in
     // its extensions, signed by the gateway as the header is. Operations of one caller share a
-    // context (and its loaders), with the first one's request id, as a batch of one caller does.
+    // context (and its loaders), with the first one's request id, as a batch of one caller does;
+    // loaders of reads that answer every caller alike serve the whole request (`memo`).
     contextKey: (operation) => batchedCallerOf(operation).caller ?? '',
-    context: async (req, operation) => {
+    context: async (req, operation, memo) => {
       const batched = batchedCallerOf(operation);
       const caller = batched.caller ?? (req.headers[FORWARDED_USER_HEADER] as string | undefined);
       const viewer = await verifyForwardedUser(caller).catch((err: GraphQLError) => {
@@ -176,7 +177,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
         });
       });
       const requestId = batched.caller === undefined ? (req.headers[REQUEST_ID_HEADER] as string | undefined) : batched.requestId;
-      return options.extendContext(createBaseContext(deps, viewer, requestId, grants));
+      return options.extendContext(createBaseContext(deps, viewer, requestId, grants, memo));
     },
   });
   httpServer.on('request', routeGraphQL(serveGraphQL, app));

@@ -10,7 +10,7 @@ import type { MessageSubgraph } from '../../subgraphs/message/src/server';
 //   and the authors of the messages they reply to cost the channel subgraph one request and one
 //   users statement, not two of each; and the queries of concurrent client requests that reach
 //   a subgraph in the same turn of the gateway's event loop share a batch too, each operation
-//   with its own caller;
+//   with its own caller, and the profiles they look up cost one users statement per batch;
 // - a member list reads its users in its own statement;
 // - a warm page's messages and pins come from the latest-page cache, without a statement;
 // - the message, voice and board subgraphs check access on the channel subgraph's grant (the
@@ -102,6 +102,23 @@ it('answers concurrent requests of different people with shared batches, each as
     fewest = Math.min(fewest, channelRequests);
   }
   expect(fewest).toBeLessThan(people.length);
+});
+
+it("reads the profiles that concurrent requests of different people look up in one statement per shared batch", async () => {
+  const people = await Promise.all(['Eve', 'Fay', 'Gil', 'Hal'].map((name) => person(name)));
+  for (const who of people) await stack.expectData(who, `{ me { id } }`);
+  // Each looks up the next one's profile: what a profile says does not depend on who asks.
+  const query = `query($id: ID!) { user(id: $id) { id handle } }`;
+  const next = (i: number) => people[(i + 1) % people.length];
+  let batched = false;
+  for (let attempt = 0; attempt < 5 && !batched; attempt++) {
+    const { result, channelRequests, usersStatements } = await costOf(() => Promise.all(people.map((who, i) => stack.expectData(who, query, { id: next(i).id }))));
+    expect(result.map((data: any) => data.user)).toEqual(people.map((_, i) => ({ id: next(i).id, handle: next(i).handle })));
+    // One users statement per request the channel subgraph answered, not one per person.
+    expect(usersStatements).toBeLessThanOrEqual(channelRequests);
+    batched = channelRequests < people.length;
+  }
+  expect(batched).toBe(true);
 });
 
 it("reads a warm page's messages and pins from the cache, without a statement", async () => {

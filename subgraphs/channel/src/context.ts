@@ -16,7 +16,7 @@ export function extendContext(base: BaseContext, profiles: ViewerProfiles): Chan
   let synced: Promise<Viewer> | undefined;
   return {
     ...base,
-    loaders: createLoaders(base.prisma, base.access),
+    loaders: createLoaders(base),
     requireViewer() {
       const viewer = base.access.requireViewer();
       synced ??= profiles.sync(viewer).then(() => viewer);

@@ -16,4 +16,4 @@ export interface MessageContext extends BaseContext, MessageServices {
 
 export const contextExtender =
   (services: MessageServices) =>
-  (base: BaseContext): MessageContext => ({ ...base, ...services, loaders: createLoaders(base.prisma, base.viewer, services.messageCache) });
+  (base: BaseContext): MessageContext => ({ ...base, ...services, loaders: createLoaders(base.prisma, base.viewer, services.messageCache, base.perRequest) });

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { channelsById, messagesById, pinnedMessages, usersById, type Viewer } from '@commons/shared';
+import { channelsById, messagesById, pinnedMessages, usersById, type RequestMemo, type Viewer } from '@commons/shared';
 import type { Channel, Message, MessageEdit, PrismaClient, User } from '@commons/shared/src/generated/prisma/client';
 import { reactionCounts, reactionsBy, type ReactionCount } from './domain/reactions';
 import { readLatestPage, type LatestPage } from './domain/history';
@@ -29,7 +29,10 @@ export interface MessageLoaders {
   latestPage(channelId: string): Promise<LatestPage>;
   /** The viewer's read state per channel (only asked for channels the viewer belongs to). */
   readState: DataLoader<string, ReadState>;
-  /** Authors, for the fields the subscriptions provide when an event does not carry them (see LiveMessage). */
+  /**
+   * Authors, for the fields the subscriptions provide when an event does not carry them (see
+   * LiveMessage); every caller reads them alike, so one loader serves the whole HTTP request.
+   */
   userById: DataLoader<string, User | null>;
   /** Channels, for the name the message subscriptions provide when an event does not carry it. */
   channelById: DataLoader<string, Channel | null>;
@@ -46,7 +49,7 @@ function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => strin
   return keys.map((k) => groups.get(k) ?? []);
 }
 
-export function createLoaders(prisma: PrismaClient, viewer: Viewer | null, messageCache: MessagePageCache): MessageLoaders {
+export function createLoaders(prisma: PrismaClient, viewer: Viewer | null, messageCache: MessagePageCache, perRequest: RequestMemo): MessageLoaders {
   const latestPages = new Map<string, Promise<LatestPage>>();
   const loaders = {
     messageById: new DataLoader<string, Message | null>((ids) => messagesById(prisma, ids)),
@@ -75,7 +78,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null, messa
       const states = await readStates(prisma, viewer.id, channelIds);
       return channelIds.map((id) => states.get(id) ?? { lastReadMessageId: null, unreadCount: 0 });
     }),
-    userById: new DataLoader<string, User | null>((ids) => usersById(prisma, ids)),
+    userById: perRequest.once('message.userById', () => new DataLoader<string, User | null>((ids) => usersById(prisma, ids))),
     channelById: new DataLoader<string, Channel | null>(async (ids) =>
       (await channelsById(prisma, ids, viewer?.id ?? null)).map((read) => read?.channel ?? null),
     ),

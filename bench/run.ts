@@ -87,6 +87,7 @@ const GW_LABEL: Record<GwKey, string> = { ours: 'our gateway', apollo: 'stock @a
  * given (its bench/procs/gateway.ts, so a baseline commit's gateway runs beside this one in the same
  * rounds; e.g. `git worktree add ../ab HEAD~1 && (cd ../ab && npm ci)`). E.g.
  * `BENCH_WORKLOADS='^q2-(ours|ab)$' BENCH_ROUNDS=8 BENCH_AB=1 BENCH_AB_ROOT=../ab npm run bench`.
+ * BENCH_LATENCY=1 adds Q1's one-client latency rounds over the selected Q1 paths.
  */
 const AB = WORKLOADS && process.env.BENCH_AB === '1';
 const GW_KEYS: GwKey[] = ['ours', 'apollo', 'hive', ...(AB ? (['ab'] as const) : [])];
@@ -461,12 +462,13 @@ async function main() {
     }
 
     // ------------------------------------------------------------------ Q1 one-client latency, interleaved
-    const latencyTargets: Array<[string, () => Promise<HttpTarget> | HttpTarget]> = [
+    // With BENCH_WORKLOADS only when BENCH_LATENCY=1 (see AB above), over the selected Q1 paths.
+    const latencyTargets = ([
       ['direct', () => direct(q1Body, 'q1-direct')],
       ...(Object.keys(gateways) as GwKey[]).map((key) => [key, () => viaGateway(key, q1Body, `q1-${key}`)] as [string, () => HttpTarget]),
-    ];
+    ] as Array<[string, () => Promise<HttpTarget> | HttpTarget]>).filter(([k]) => !WORKLOADS || WORKLOADS.test(`q1-${k}`));
     const latency: Record<string, number[]> = Object.fromEntries(latencyTargets.map(([k]) => [k, []]));
-    const wantLatency = want('http') && !WORKLOADS;
+    const wantLatency = want('http') && (!WORKLOADS || process.env.BENCH_LATENCY === '1');
     if (wantLatency) for (const [, make] of latencyTargets) await sequentialLatency(await make(), 300);
     for (let r = 0; r < (wantLatency ? P.rounds : 0); r++) {
       for (let i = 0; i < latencyTargets.length; i++) {
@@ -474,7 +476,7 @@ async function main() {
         latency[k].push((await sequentialLatency(await make(), P.latencyMs)).p50Us);
       }
     }
-    log('Q1 one-client p50 (us):', JSON.stringify(Object.fromEntries(Object.entries(latency).map(([k, v]) => [k, summarize(v).median]))));
+    if (wantLatency) log('Q1 one-client p50 per round (us):', JSON.stringify(latency));
 
     // ------------------------------------------------------------------ P1 at 70% of the peak
     const peak = (k: string) => summarize(windows[k].map((w) => w.rps)).median;
@@ -854,7 +856,7 @@ async function main() {
       ratios['Q2 ours / Hive (req/s)'] = perRound('q2-ours', 'q2-hive');
       ratios['Q2 Hive / ours (gateway CPU per request)'] = perRound('q2-hive', 'q2-ours', (w) => w.gatewayCpuMsPerReq ?? NaN);
     }
-    const addedUs = summarize(latency.ours.map((v, i) => v - latency.direct[i]));
+    const addedUs = summarize((latency.ours ?? []).map((v, i) => v - latency.direct[i]));
     const result = {
       meta: {
         date: new Date().toISOString(),

@@ -52,8 +52,17 @@ function shortUrl(url: string): string {
 export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // The profiler's own calls (the session's `post` of Profiler.stop builds the profile on this
+  // thread: 0.2 s in a 4 s window) are not the workload's: their samples are left out.
+  const profilerOwn = (id: number) => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) if (byId.get(at)!.callFrame.url === 'node:inspector') return true;
+    return false;
+  };
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const id of self.keys()) if (profilerOwn(id)) self.delete(id);
   const pkg = new Map<string, number>();
   const fns = new Map<string, number>();
   let total = 0;
@@ -73,8 +82,6 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   }
   const busy = total - idle;
   // Inclusive: walk each sampled node's stack once, crediting every distinct function on it.
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const key = (n: CpuNode) => {
     const { functionName, url, lineNumber } = n.callFrame;
     return `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();

@@ -856,7 +856,8 @@ async function main() {
       ratios['Q2 ours / Hive (req/s)'] = perRound('q2-ours', 'q2-hive');
       ratios['Q2 Hive / ours (gateway CPU per request)'] = perRound('q2-hive', 'q2-ours', (w) => w.gatewayCpuMsPerReq ?? NaN);
     }
-    const addedUs = summarize((latency.ours ?? []).map((v, i) => v - latency.direct[i]));
+    // A BENCH_WORKLOADS run may have measured either side alone: nothing added then.
+    const addedUs = summarize(latency.ours && latency.direct ? latency.ours.map((v, i) => v - latency.direct[i]) : []);
     const result = {
       meta: {
         date: new Date().toISOString(),

@@ -313,9 +313,9 @@ async function main() {
         subgraphRequestsPerReq: subgraphRequests / n,
       };
     };
-    const p1Peak = (kind: 'prisma' | 'pg') => async (seconds: number): Promise<WindowResult> => {
+    const p1Peak = (kind: 'prisma' | 'prismaRaw' | 'pg') => async (seconds: number): Promise<WindowResult> => {
       const r = await orm.call('peak', { kind, concurrency: P.connections, durationMs: seconds * 1000 });
-      return { rps: r.opsPerSec, p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, errors: r.errors };
+      return { rps: r.opsPerSec, p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, errors: r.errors, extra: { cpuMsPerLookup: r.cpuMsPerOp } };
     };
 
     // W1: sendMessage through our gateway by WRITERS members in turn, into WRITE_CHANNELS channels
@@ -411,6 +411,7 @@ async function main() {
       ...(Object.keys(gateways) as GwKey[]).map((key) => ({ name: `q1-${key}`, group: 'Q1' as const, label: `Q1 through ${GW_LABEL[key]}`, run: measureHttp(() => viaGateway(key, q1Body, `q1-${key}`), key) })),
       ...(Object.keys(gateways) as GwKey[]).map((key) => ({ name: `q2-${key}`, group: 'Q2' as const, label: `Q2 through ${GW_LABEL[key]}`, run: measureHttp(() => viaGateway(key, q2Body(50), `q2-${key}`), key) })),
       { name: 'p1-prisma', group: 'P1', label: 'P1 user lookup through Prisma', run: p1Peak('prisma') },
+      { name: 'p1-prisma-raw', group: 'P1', label: "P1 pg's SQL through Prisma's `$queryRaw`", run: p1Peak('prismaRaw') },
       { name: 'p1-pg', group: 'P1', label: 'P1 user lookup through raw pg', run: p1Peak('pg') },
       { name: 'w1', group: 'W1', label: `W1 sendMessage into ${writeChannelIds.length} channels`, run: w1Run('w1', writeChannelIds) },
       { name: 'w1-hot', group: 'W1', label: 'W1 sendMessage into one channel', run: w1Run('w1hot', [hotChannelId]) },
@@ -450,7 +451,7 @@ async function main() {
         }
         const cpu = (w: Workload) => {
           const x = windows[w.name][r];
-          const parts = Object.entries({ gateway: x.gatewayCpuMsPerReq, subgraphs: x.subgraphCpuMsPerReq, postgres: x.postgresCpuMsPerReq, redis: x.redisCpuMsPerReq, load: x.loadCpuMsPerReq })
+          const parts = Object.entries({ gateway: x.gatewayCpuMsPerReq, subgraphs: x.subgraphCpuMsPerReq, postgres: x.postgresCpuMsPerReq, redis: x.redisCpuMsPerReq, load: x.loadCpuMsPerReq, client: x.extra?.cpuMsPerLookup })
             .filter(([, v]) => v)
             .map(([k, v]) => `${k} ${v!.toFixed(2)}`);
           const counts = x.subgraphRequestsPerReq === undefined ? '' : `; subgraph requests ${x.subgraphRequestsPerReq.toFixed(2)}${x.extra?.statementsPerSend === undefined ? '' : `, statements ${x.extra.statementsPerSend.toFixed(2)}`}`;
@@ -845,6 +846,7 @@ async function main() {
       'Q1 direct / L0 pg lookup': perRound('q1-direct', 'l0-pg'),
       'L0 Apollo typename / hello': perRound('l0-apollo', 'l0-hello'),
       'P1 Prisma / raw pg': perRound('p1-prisma', 'p1-pg'),
+      'P1 Prisma $queryRaw / raw pg': perRound('p1-prisma-raw', 'p1-pg'),
     };
     if (gateways.apollo) {
       ratios['Q1 stock Apollo / direct'] = perRound('q1-apollo', 'q1-direct');

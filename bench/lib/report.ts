@@ -191,13 +191,15 @@ ${Object.entries(r.q3.sqlLog as Record<string, string[]>)
 
   // ---------------------------------------------------------------- P1, W1
   const paced = r.p1.paced;
+  const p1Names = ['p1-prisma', 'p1-prisma-raw', 'p1-pg'].filter((n) => h[n]);
+  const p1Cpu = (n: string) => (h[n].extra?.cpuMsPerLookup ? spread(h[n].extra.cpuMsPerLookup) : '');
   out.push(`## P1: the ORM's cost
 
-The Q1 resolver's query (the channel subgraph's user loader) written with Prisma, \`prisma.user.findMany({ where: { id: { in: [id] } } })\`, through Prisma 7 with @prisma/adapter-pg, against the same statement through a raw pg pool of the same size (10), rows mapped to the same objects; closed loop with ${m.connections} concurrent callers in a process of its own. The product's loader runs that statement on pg (\`usersById\` in shared/src/pg-reads.ts), as do its other hot reads and its send; Prisma writes and reads the rest.
+The Q1 resolver's query (the channel subgraph's user loader) written with Prisma, \`prisma.user.findMany({ where: { id: { in: [id] } } })\`, through Prisma 7 with @prisma/adapter-pg, against the same statement through a raw pg pool of the same size (10), rows mapped to the same objects; closed loop with ${m.connections} concurrent callers in a process of its own. Beside them, pg's SQL through Prisma's \`$queryRaw\` (the same pool and adapter as \`findMany\`): what Prisma's own runtime costs per call when it builds no query. The product's loader runs that statement on pg (\`usersById\` in shared/src/pg-reads.ts), as do its other hot reads and its send; Prisma writes and reads the rest.
 
-${table(httpHead.slice(0, 4), httpRows(['p1-prisma', 'p1-pg']).map((x) => x.slice(0, 4)))}
+${table([...httpHead.slice(0, 4), 'client process CPU ms/lookup'], httpRows(p1Names).map((x, i) => [...x.slice(0, 4), p1Cpu(p1Names[i])]))}
 
-Prisma / raw pg per round: **${spread(ratio('P1 Prisma / raw pg'))}**.
+Prisma / raw pg per round: **${spread(ratio('P1 Prisma / raw pg'))}**${ratio('P1 Prisma $queryRaw / raw pg') ? `; Prisma's \`$queryRaw\` / raw pg: ${spread(ratio('P1 Prisma $queryRaw / raw pg'))}` : ''}.
 
 At 70% of each one's median peak, open loop (latency from each call's scheduled start), event-loop delay of that process:
 

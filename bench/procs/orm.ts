@@ -1,7 +1,7 @@
 // Bench child for P1: the Q1 resolver's query (the channel subgraph's user loader, which runs it
 // on pg) written with Prisma, `prisma.user.findMany({ where: { id: { in: [id] } } })`, through
-// Prisma 7 + @prisma/adapter-pg, and the same statement through a raw pg pool of the same size,
-// rows mapped to the same shape.
+// Prisma 7 + @prisma/adapter-pg, the pg statement through Prisma's `$queryRaw`, and that statement
+// through a raw pg pool of the same size, rows mapped to the same shape.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createPrisma } from '@commons/shared';
 import { build } from 'hdr-histogram-js';
@@ -15,18 +15,24 @@ serveChild(async () => {
   const prisma = createPrisma({ url: e.databaseUrl, poolSize: e.poolSize, connectTimeoutMs: 5000 });
   const pool = new pg.Pool({ connectionString: e.databaseUrl, max: e.poolSize, connectionTimeoutMillis: 5000 });
 
+  const toUser = (row: Record<string, any>) => ({
+    id: row.id,
+    handle: row.handle,
+    displayName: row.display_name,
+    avatarUrl: row.avatar_url,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
   const ops = {
     prisma: () => prisma.user.findMany({ where: { id: { in: [userId] } } }),
+    // The same SQL as pg's through Prisma: the least Prisma's own runtime can cost per call.
+    prismaRaw: async () => {
+      const rows = await prisma.$queryRaw<Record<string, any>[]>`SELECT id, handle, display_name, avatar_url, created_at, updated_at FROM users WHERE id = ANY(${[userId]})`;
+      return rows.map(toUser);
+    },
     pg: async () => {
       const r = await pool.query('SELECT id, handle, display_name, avatar_url, created_at, updated_at FROM users WHERE id = ANY($1)', [[userId]]);
-      return r.rows.map((row) => ({
-        id: row.id,
-        handle: row.handle,
-        displayName: row.display_name,
-        avatarUrl: row.avatar_url,
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-      }));
+      return r.rows.map(toUser);
     },
   };
   type Kind = keyof typeof ops;
@@ -35,6 +41,7 @@ serveChild(async () => {
     if (rows.length !== 1 || rows[0].id !== userId) throw new Error(`${kind} lookup returned ${JSON.stringify(rows)}`);
   };
   await check('prisma');
+  await check('prismaRaw');
   await check('pg');
 
   const histogram = () => build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
@@ -45,6 +52,7 @@ serveChild(async () => {
     let done = 0;
     let errors = 0;
     const start = performance.now();
+    const cpu0 = process.cpuUsage();
     const deadline = start + durationMs;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -61,7 +69,8 @@ serveChild(async () => {
       }),
     );
     const seconds = (performance.now() - start) / 1000;
-    return { opsPerSec: done / seconds, errors, p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99) };
+    const cpu = process.cpuUsage(cpu0);
+    return { opsPerSec: done / seconds, cpuMsPerOp: (cpu.user + cpu.system) / 1000 / done, errors, p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99) };
   }
 
   /** Open loop at a fixed rate, latency from each lookup's scheduled start; event-loop delay meanwhile. */

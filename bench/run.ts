@@ -35,11 +35,16 @@ import { round, summarize, type Summary } from './lib/stats';
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROOT = path.resolve(__dirname, '..');
 
-/** The commit the bench ran on, `+changes` when the checkout had uncommitted ones; undefined outside git. */
+/**
+ * The commit the bench ran on, `+changes` when the checkout had uncommitted ones; undefined outside
+ * git. The bench's own outputs and the findings are left out: a run between two runs leaves the
+ * first one's report uncommitted, which changes nothing that is measured.
+ */
 function checkoutCommit(): string | undefined {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+changes' : '');
+    const notMeasured = ['docs/BENCHMARKS.md', 'docs/benchmarks.json', 'bench/findings.md'].map((f) => `:(exclude)${f}`);
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no', '--', '.', ...notMeasured) ? '+changes' : '');
   } catch {
     return undefined;
   }

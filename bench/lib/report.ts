@@ -62,6 +62,15 @@ Do not edit by hand: run the bench again. The analysis under *Findings* is bench
     ...(s2o?.steps ?? []).map((x: Any) => ({ p99: x.p99Ms, delivered: x.deliveredRatio, perSec: x.deliveriesPerSec })),
   ];
   const fanOut = sustained.length ? Math.max(0, ...sustained.filter((x) => x.p99 < 250 && x.delivered >= 0.99).map((x) => x.perSec)) : undefined;
+  // The live peer ratio: Hive's most deliveries/s in any of its S1 or S2 runs, against the most our
+  // gateway delivered (everything) at that run's p99 or lower.
+  const hiveLive = [
+    ...(r.s1 as Any[]).filter((x) => x.gateway === 'hive' && x.summary).map((x) => ({ p99: med(x.summary.p99Ms)!, delivered: x.summary.deliveredRatio, perSec: med(x.summary.deliveriesPerSec)! })),
+    ...(r.s2?.hive?.steps ?? []).map((x: Any) => ({ p99: x.p99Ms, delivered: x.deliveredRatio, perSec: x.deliveriesPerSec })),
+  ].filter((x) => x.perSec > 0);
+  const hiveBest = hiveLive.length ? hiveLive.reduce((a, b) => (b.perSec > a.perSec ? b : a)) : undefined;
+  const oursAtHiveP99 = hiveBest && sustained.length ? Math.max(0, ...sustained.filter((x) => x.p99 <= hiveBest.p99 && x.delivered >= 0.99).map((x) => x.perSec)) : undefined;
+  const vsHiveLive = hiveBest && oursAtHiveP99 !== undefined ? oursAtHiveP99 / hiveBest.perSec : undefined;
   out.push(`## Targets (issue 7) against this run
 
 "This run" is the median over the rounds (or runs); where a target lies inside the range beside it, the verdict is within this machine's noise.
@@ -80,6 +89,15 @@ ${table(
     ['W1 the same, all into one channel', '(no target)', fmt(h['w1-hot']?.rps ? med(h['w1-hot'].rps) : undefined), rounds(h['w1-hot']?.rps), ''],
     ['S1 1,000 x 10/s p99 (shared pipelines)', '<= 50 ms, nothing lost', s1k ? `${fmt(med(s1k.p99Ms))} ms, ${pct(s1k.deliveredRatio)} delivered` : 'n/a', rounds(s1k?.p99Ms), check(s1k ? med(s1k.p99Ms)! <= 50 && s1k.deliveredRatio >= 1 : undefined)],
     ['S2 deliveries/s with p99 < 250 ms (S1 and S2 runs of ours)', '>= 100,000', fanOut === undefined ? 'n/a' : fmt(fanOut), '', check(fanOut === undefined ? undefined : fanOut >= 100_000)],
+    [
+      "S1/S2 vs Hive Gateway: deliveries/s at Hive's p99 or lower",
+      '>= 50x',
+      vsHiveLive === undefined || !hiveBest
+        ? 'n/a'
+        : `${fmt(vsHiveLive)}x: ours ${fmt(oursAtHiveP99)}/s, all delivered, against Hive's ${fmt(hiveBest.perSec)}/s at p99 ${fmt(hiveBest.p99)} ms with ${pct(hiveBest.delivered)} delivered`,
+      '',
+      check(vsHiveLive === undefined ? undefined : vsHiveLive >= 50),
+    ],
     [
       'S3 gateway memory per idle subscriber (heap; RSS without the young generation)',
       '<= 5 KB',

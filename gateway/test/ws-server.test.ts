@@ -72,6 +72,19 @@ it('drops a socket that stops answering pings and keeps one that answers', async
   expect(ws.stats()).toEqual({ sockets: 0, subscriptions: 0 });
 });
 
+it('pings its sockets in turns, not all at once', async () => {
+  // keepAliveMs 200: two slices, one pinged every 100 ms; two new sockets take one each.
+  const [a, b] = [await connect(), await connect()];
+  const firstPing = (socket: WebSocket) => new Promise<number>((resolve) => socket.once('ping', () => resolve(performance.now())));
+  const [pingedA, pingedB] = await Promise.all([firstPing(a.socket), firstPing(b.socket)]);
+  expect(Math.abs(pingedA - pingedB)).toBeGreaterThan(40);
+  a.socket.close();
+  b.socket.close();
+  await Promise.all([a.closed, b.closed]);
+  await settle(50);
+  expect(ws.stats()).toEqual({ sockets: 0, subscriptions: 0 });
+});
+
 it('caps anonymous sockets per address, and frees the place when one closes', async () => {
   const [a, b] = [await connect(), await connect()];
   const third = await connect();

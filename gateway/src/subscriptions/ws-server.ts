@@ -108,16 +108,16 @@ class GatewayWsServer {
   /** Open sockets and live subscriptions per owner (`user:<id>`, or `anon:<address>`). */
   readonly sockets = new Map<string, number>();
   readonly subscriptions = new Map<string, number>();
-  /** Every open socket that speaks graphql-transport-ws (ws's own tracking is off: see the constructor). */
-  readonly connections = new Set<Connection>();
+  /** Every open socket that speaks graphql-transport-ws (ws's own tracking is off: see the constructor), pinged in turns. */
+  readonly connections: Heartbeat<Connection>;
   /** Resolves close() once the last connection has closed. */
   private drained?: () => void;
   readonly checkedDocuments: ReturnType<typeof documentCache>;
   readonly initWaitMs: number;
   readonly expiries = new ExpiryWheel<Connection>((connection) => connection.socket.close(CloseCode.Forbidden, 'Token expired'));
-  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(readonly options: GatewayWsOptions) {
+    this.connections = new Heartbeat<Connection>(options.keepAliveMs ?? 12_000);
     this.checkedDocuments = documentCache(options.checkOperation);
     this.initWaitMs = options.connectionInitWaitMs ?? 3_000;
     // Not clientTracking: ws would keep each socket in a set of its own and put a closure on each
@@ -132,11 +132,6 @@ class GatewayWsServer {
       }
       this.connections.add(new Connection(socket, request.socket.remoteAddress, this));
     });
-    // One timer for every socket, rather than an interval and a timeout each.
-    this.heartbeat = setInterval(() => {
-      for (const connection of this.connections) connection.ping();
-    }, options.keepAliveMs ?? 12_000);
-    this.heartbeat.unref();
   }
 
   count(counts: Map<string, number>, owner: string, by: number): void {
@@ -166,7 +161,7 @@ class GatewayWsServer {
 
   /** Says "going away" on every socket and resolves once all have closed (ws ends one that does not answer). */
   async close(): Promise<void> {
-    clearInterval(this.heartbeat);
+    this.connections.stop();
     this.expiries.stop();
     const drained = this.connections.size ? new Promise<void>((resolve) => (this.drained = resolve)) : undefined;
     for (const connection of this.connections) connection.socket.close(1001, 'Going away');
@@ -207,6 +202,8 @@ class Connection implements SubscriberSocket {
   private acknowledged = false;
   /** Answered the last ping (any message counts). */
   alive = true;
+  /** Its slice of the server's Heartbeat. */
+  heartbeatSlice?: number;
   private viewer: Viewer | null = null;
   private owner?: string;
   private initWait?: NodeJS.Timeout;
@@ -405,6 +402,58 @@ class Connection implements SubscriberSocket {
   private fail(err: unknown): void {
     this.server.options.logger.error({ err }, 'graphql-ws message handling failed');
     this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+  }
+}
+
+/**
+ * A set that pings its items in turns: one slice of them every `intervalMs / slices`, so that each
+ * is pinged once per interval and one timer serves them all. Pinging every socket in one turn of
+ * the event loop is a write per socket: 110-150 ms at 11,000 sockets (measured in the bench's S3),
+ * during which no live event reached anyone. An item keeps its slice for life; a new one joins
+ * the smallest, so slices stay even as sockets come and go.
+ */
+export class Heartbeat<T extends { heartbeatSlice?: number; ping(): void }> implements Iterable<T> {
+  private readonly slices: Set<T>[];
+  private turn = 0;
+  size = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(intervalMs: number, sliceMs = 100) {
+    const count = Math.max(1, Math.round(intervalMs / sliceMs));
+    this.slices = Array.from({ length: count }, () => new Set<T>());
+    this.timer = setInterval(() => this.beat(), intervalMs / count);
+    this.timer.unref();
+  }
+
+  add(item: T): void {
+    if (item.heartbeatSlice !== undefined) return;
+    let smallest = 0;
+    for (let i = 1; i < this.slices.length; i++) if (this.slices[i].size < this.slices[smallest].size) smallest = i;
+    this.slices[smallest].add(item);
+    item.heartbeatSlice = smallest;
+    this.size++;
+  }
+
+  delete(item: T): boolean {
+    if (item.heartbeatSlice === undefined || !this.slices[item.heartbeatSlice].delete(item)) return false;
+    item.heartbeatSlice = undefined;
+    this.size--;
+    return true;
+  }
+
+  /** Pings the next slice. */
+  beat(): void {
+    const slice = this.slices[this.turn];
+    this.turn = (this.turn + 1) % this.slices.length;
+    for (const item of slice) item.ping();
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (const slice of this.slices) yield* slice;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 }
 

@@ -764,7 +764,7 @@ async function main() {
       const { session } = await runScenario('s3-live-1000-beside-idle', 'ours', 'shared', 1000, true);
       if (session) {
         const runs: LiveRun[] = [];
-        for (let r = 0; r < 3; r++) {
+        for (let r = 0; r < P.s1Runs; r++) {
           const churn = subscribers.call('churn', { group: 's3-idle', query: s1.query, variables: { channelId: idleChannel }, perSecond: 100, durationMs: P.s1Seconds * 1000 }, 60_000);
           runs.push(await session.measure({ rate: S1_RATE, seconds: P.s1Seconds, drainMs: 3000, tag: 's3-churn-' }));
           await churn;

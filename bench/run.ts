@@ -37,13 +37,13 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * The commit the bench ran on, `+changes` when the checkout had uncommitted ones; undefined outside
- * git. The bench's own outputs and the findings are left out: a run between two runs leaves the
- * first one's report uncommitted, which changes nothing that is measured.
+ * git. Documents and the bench's own outputs are left out (a run between two runs leaves the first
+ * one's report uncommitted): they change nothing that is measured.
  */
 function checkoutCommit(): string | undefined {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const notMeasured = ['docs/BENCHMARKS.md', 'docs/benchmarks.json', 'bench/findings.md'].map((f) => `:(exclude)${f}`);
+    const notMeasured = [':(exclude,glob)**/*.md', ':(exclude)docs/benchmarks.json'];
     return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no', '--', '.', ...notMeasured) ? '+changes' : '');
   } catch {
     return undefined;

@@ -415,14 +415,18 @@ class Connection implements SubscriberSocket {
 export class Heartbeat<T extends { heartbeatSlice?: number; ping(): void }> implements Iterable<T> {
   private readonly slices: Set<T>[];
   private turn = 0;
-  size = 0;
+  private count = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(intervalMs: number, sliceMs = 100) {
-    const count = Math.max(1, Math.round(intervalMs / sliceMs));
-    this.slices = Array.from({ length: count }, () => new Set<T>());
-    this.timer = setInterval(() => this.beat(), intervalMs / count);
+    const slices = Math.max(1, Math.round(intervalMs / sliceMs));
+    this.slices = Array.from({ length: slices }, () => new Set<T>());
+    this.timer = setInterval(() => this.beat(), intervalMs / slices);
     this.timer.unref();
+  }
+
+  get size(): number {
+    return this.count;
   }
 
   add(item: T): void {
@@ -431,13 +435,13 @@ export class Heartbeat<T extends { heartbeatSlice?: number; ping(): void }> impl
     for (let i = 1; i < this.slices.length; i++) if (this.slices[i].size < this.slices[smallest].size) smallest = i;
     this.slices[smallest].add(item);
     item.heartbeatSlice = smallest;
-    this.size++;
+    this.count++;
   }
 
   delete(item: T): boolean {
     if (item.heartbeatSlice === undefined || !this.slices[item.heartbeatSlice].delete(item)) return false;
     item.heartbeatSlice = undefined;
-    this.size--;
+    this.count--;
     return true;
   }
 
